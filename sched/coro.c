@@ -1,0 +1,398 @@
+/*
+ * coro.c - coroutine lifecycle and the park/wake primitive.
+ *
+ * Owns: the coroutine struct pool (slabs of goc_co, a global free list,
+ * and per-worker caches), ids, and the public coroutine API (goc_go,
+ * goc_spawn, goc_join, goc_cancel, goc_cancelled, goc_yield).
+ *
+ * Invariants:
+ *   - a goc_co is never freed during a run: it goes back to a free list,
+ *     so pointers held by wakers, cancellers and shutdown stay valid;
+ *   - refs counts owners: 1 for the running coroutine, +1 for a task
+ *     handle; the last release returns the struct to a free list;
+ *   - life goes FREE -> ALIVE (created) -> DEAD (returned) -> FREE;
+ *   - wstate is RUNNING while it runs; only the coroutine itself moves
+ *     RUNNING -> WAITING (goc__park_begin); a waker moves WAITING -> reason
+ *     by CAS, so exactly one wins; goc_cancel sets the sticky CANCEL bit and,
+ *     if it finds WAITING, it alone finishes the wake-up.
+ *
+ * Locking: pool->lock guards the slab list and the global free list (taken
+ * in batches); caches are owner-only; the join word is lock-free (NONE ->
+ * joiner -> DONE, or NONE -> DONE).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "sched.h"
+
+#define CO_SLAB 256
+#define CO_CACHE_MAX 64
+#define CO_CACHE_MOVE 32
+#define ID_BATCH 64
+
+/* ----------------------------------------------------------------- pool */
+
+static int pool_refill(goc_co_pool *p, goc_co_cache *c)
+{
+    pthread_mutex_lock(&p->lock);
+    if (!p->free_head) {
+        goc_co_slab *s = calloc(1, sizeof *s + CO_SLAB * sizeof(goc_co));
+        if (!s) {
+            pthread_mutex_unlock(&p->lock);
+            return GOC_ENOMEM;
+        }
+        s->n = CO_SLAB;
+        s->next = p->slabs;
+        p->slabs = s;
+        for (int i = CO_SLAB - 1; i >= 0; i--) {
+            s->cos[i].next = p->free_head;
+            p->free_head = &s->cos[i];
+        }
+        p->free_n += CO_SLAB;
+    }
+    while (c->n < CO_CACHE_MOVE && p->free_head) {
+        goc_co *co = p->free_head;
+        p->free_head = co->next;
+        p->free_n--;
+        co->next = c->head;
+        c->head = co;
+        c->n++;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return 0;
+}
+
+static void pool_put(goc_co_pool *p, goc_co_cache *c, goc_co *co)
+{
+    if (!c) { /* not on a worker: straight to the global list */
+        pthread_mutex_lock(&p->lock);
+        co->next = p->free_head;
+        p->free_head = co;
+        p->free_n++;
+        pthread_mutex_unlock(&p->lock);
+        return;
+    }
+    co->next = c->head;
+    c->head = co;
+    if (++c->n <= CO_CACHE_MAX)
+        return;
+    pthread_mutex_lock(&p->lock);
+    while (c->n > CO_CACHE_MAX - CO_CACHE_MOVE) {
+        goc_co *x = c->head;
+        c->head = x->next;
+        c->n--;
+        x->next = p->free_head;
+        p->free_head = x;
+        p->free_n++;
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+void goc__co_pool_destroy(goc_co_pool *p)
+{
+    goc_co_slab *s = p->slabs;
+    while (s) {
+        goc_co_slab *next = s->next;
+        free(s);
+        s = next;
+    }
+    p->slabs = NULL;
+    p->free_head = NULL;
+    pthread_mutex_destroy(&p->lock);
+}
+
+static uint64_t next_id(goc_worker *w)
+{
+    if (w->id_next == w->id_end) {
+        w->id_next = atomic_fetch_add(&w->rt->id_gen, ID_BATCH);
+        w->id_end = w->id_next + ID_BATCH;
+    }
+    return w->id_next++;
+}
+
+/* A new coroutine, not yet queued. The caller enqueues it. */
+goc_co *goc__co_new(goc_worker *w, void *arg, int is_task)
+{
+    goc_runtime *rt = w->rt;
+    if (!w->cocache.head && pool_refill(&rt->cos, &w->cocache) != 0)
+        return NULL;
+    goc_co *co = w->cocache.head;
+    w->cocache.head = co->next;
+    w->cocache.n--;
+
+    co->next = NULL;
+    co->stack = NULL;
+    co->arg = arg;
+    co->result = NULL;
+    co->is_task = (uint8_t)is_task;
+    co->exit_canceled = 0;
+    co->waiting_on = NULL;
+    co->id = next_id(w);
+    atomic_store_explicit(&co->on_cpu, 0, memory_order_relaxed);
+    atomic_store_explicit(&co->refs, is_task ? 2 : 1, memory_order_relaxed);
+    atomic_store_explicit(&co->join, GOC_JOIN_NONE, memory_order_relaxed);
+    atomic_store_explicit(&co->wstate, GOC_WS_RUNNING, memory_order_relaxed);
+    /* Pairs with goc__cancel_all: either it sees us ALIVE, or we see the
+     * shutdown and are born cancelled. */
+    atomic_store(&co->life, GOC_LIFE_ALIVE);
+    if (atomic_load(&rt->shutting_down))
+        atomic_fetch_or(&co->wstate, GOC_WS_CANCEL);
+    atomic_store_explicit(&w->nspawned, atomic_load_explicit(&w->nspawned, memory_order_relaxed) + 1,
+                          memory_order_release);
+    return co;
+}
+
+void goc__co_release(goc_worker *w, goc_co *co)
+{
+    if (atomic_fetch_sub_explicit(&co->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    atomic_store_explicit(&co->life, GOC_LIFE_FREE, memory_order_relaxed);
+    goc_runtime *rt = goc__runtime();
+    pool_put(&rt->cos, w && w->rt == rt ? &w->cocache : NULL, co);
+}
+
+void goc__co_body(goc_co *co)
+{
+    if (co->is_task)
+        co->result = co->fn.task(co->arg);
+    else
+        co->fn.go(co->arg);
+}
+
+/* Scheduler context, after co returned and left its stack. */
+void goc__co_finish(goc_worker *w, goc_co *co)
+{
+    co->exit_canceled = (atomic_load(&co->wstate) & GOC_WS_CANCEL) != 0;
+    atomic_store(&co->life, GOC_LIFE_DEAD);
+    if (co->is_task) {
+        uintptr_t j = atomic_exchange_explicit(&co->join, GOC_JOIN_DONE, memory_order_acq_rel);
+        if (j != GOC_JOIN_NONE && j != GOC_JOIN_DONE)
+            goc__wake((goc_co *)j, GOC_WS_WOKEN);
+    }
+    goc__co_release(w, co);
+}
+
+int goc__start_main(goc_runtime *rt, void (*fn)(void *), void *arg)
+{
+    goc_worker *w0 = &rt->workers[0];
+    goc_co *co = goc__co_new(w0, arg, 0);
+    if (!co)
+        return GOC_ENOMEM;
+    co->fn.go = fn;
+    rt->main_co = co;
+    goc__enqueue_local(w0, co, 0);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- park */
+
+int goc__park_begin(goc_co *co, const char *what)
+{
+    uint32_t expect = GOC_WS_RUNNING;
+    co->waiting_on = what;
+    if (!atomic_compare_exchange_strong(&co->wstate, &expect, GOC_WS_WAITING))
+        return GOC_ECANCELED; /* the cancel bit is set */
+    return 0;
+}
+
+int goc__park(goc_co *co)
+{
+    goc__switch_to_sched(goc__worker(), co, GOC_REQ_PARK);
+    uint32_t old = atomic_fetch_and(&co->wstate, ~(uint32_t)GOC_WS_STATE_MASK);
+    co->waiting_on = NULL;
+    return (int)(old & GOC_WS_STATE_MASK);
+}
+
+void goc__park_abort(goc_co *co)
+{
+    uint32_t expect = GOC_WS_WAITING;
+    if (atomic_compare_exchange_strong(&co->wstate, &expect, GOC_WS_RUNNING)) {
+        co->waiting_on = NULL;
+        return;
+    }
+    /* A waker won and made us runnable: let that wake-up complete. */
+    (void)goc__park(co);
+}
+
+int goc__wake(goc_co *co, int reason)
+{
+    uint32_t expect = GOC_WS_WAITING;
+    if (!atomic_compare_exchange_strong(&co->wstate, &expect, (uint32_t)reason))
+        return 0;
+    goc__ready(co, 0);
+    return 1;
+}
+
+int goc__ws_to_err(int reason)
+{
+    switch (reason) {
+    case GOC_WS_WOKEN: return 0;
+    case GOC_WS_TIMEDOUT: return GOC_ETIMEDOUT;
+    case GOC_WS_CLOSED: return GOC_ECLOSED;
+    default: return GOC_ECANCELED;
+    }
+}
+
+void goc__cancel_co(goc_co *co)
+{
+    if (atomic_load(&co->life) != GOC_LIFE_ALIVE)
+        return;
+    uint32_t old = atomic_fetch_or(&co->wstate, GOC_WS_CANCEL);
+    if ((old & GOC_WS_STATE_MASK) != GOC_WS_WAITING || (old & GOC_WS_CANCEL))
+        return;
+    /* Wakers CAS from plain WAITING, so only we can finish this one. */
+    uint32_t expect = GOC_WS_WAITING | GOC_WS_CANCEL;
+    if (atomic_compare_exchange_strong(&co->wstate, &expect, GOC_WS_CANCELED | GOC_WS_CANCEL))
+        goc__ready(co, 0);
+}
+
+void goc__cancel_all(goc_runtime *rt)
+{
+    pthread_mutex_lock(&rt->cos.lock);
+    for (goc_co_slab *s = rt->cos.slabs; s; s = s->next)
+        for (uint32_t i = 0; i < s->n; i++)
+            goc__cancel_co(&s->cos[i]);
+    pthread_mutex_unlock(&rt->cos.lock);
+}
+
+/* ----------------------------------------------------------- wait lists */
+
+void goc__waitq_push(goc_waitq *q, goc_waiter *w)
+{
+    w->next = NULL;
+    w->prev = q->tail;
+    if (q->tail)
+        q->tail->next = w;
+    else
+        q->head = w;
+    q->tail = w;
+    w->queued = 1;
+}
+
+void goc__waitq_remove(goc_waitq *q, goc_waiter *w)
+{
+    if (!w->queued)
+        return;
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        q->head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        q->tail = w->prev;
+    w->prev = w->next = NULL;
+    w->queued = 0;
+}
+
+goc_waiter *goc__waitq_pop(goc_waitq *q)
+{
+    goc_waiter *w = q->head;
+    if (w)
+        goc__waitq_remove(q, w);
+    return w;
+}
+
+/* ----------------------------------------------------------- public API */
+
+static goc_co *spawn(void *arg, int is_task, int *err)
+{
+    goc_worker *w = goc__worker();
+    if (!w || !w->cur) {
+        *err = GOC_EPERM;
+        return NULL;
+    }
+    goc_co *co = goc__co_new(w, arg, is_task);
+    if (!co)
+        *err = GOC_ENOMEM;
+    return co;
+}
+
+int goc_go(void (*fn)(void *), void *arg)
+{
+    int err = 0;
+    if (!fn)
+        return GOC_EINVAL;
+    goc_co *co = spawn(arg, 0, &err);
+    if (!co)
+        return err;
+    co->fn.go = fn;
+    goc__enqueue_local(goc__worker(), co, 0);
+    return 0;
+}
+
+goc_task *goc_spawn(void *(*fn)(void *), void *arg)
+{
+    int err = 0;
+    if (!fn)
+        return NULL;
+    goc_co *co = spawn(arg, 1, &err);
+    if (!co)
+        return NULL;
+    co->fn.task = fn;
+    goc__enqueue_local(goc__worker(), co, 0);
+    return (goc_task *)co;
+}
+
+static int collect(goc_co *t, void **result)
+{
+    if (result)
+        *result = t->result;
+    int err = t->exit_canceled ? GOC_ECANCELED : 0;
+    goc__co_release(goc__worker(), t);
+    return err;
+}
+
+int goc_join(goc_task *task, void **result)
+{
+    goc_co *t = (goc_co *)task;
+    if (!t)
+        return GOC_EINVAL;
+    goc_co *self = goc__self();
+    if (!self || t == self) {
+        if (goc__runtime())
+            goc__co_release(goc__worker(), t); /* consumed all the same */
+        return self ? GOC_EINVAL : GOC_EPERM;
+    }
+    if (atomic_load_explicit(&t->join, memory_order_acquire) == GOC_JOIN_DONE)
+        return collect(t, result);
+    if (goc__park_begin(self, "join") != 0) {
+        goc__co_release(goc__worker(), t);
+        return GOC_ECANCELED;
+    }
+    uintptr_t expect = GOC_JOIN_NONE;
+    if (!atomic_compare_exchange_strong_explicit(&t->join, &expect, (uintptr_t)self,
+                                                 memory_order_acq_rel, memory_order_acquire)) {
+        goc__park_abort(self); /* it finished meanwhile */
+        return collect(t, result);
+    }
+    int reason = goc__park(self);
+    if (reason != GOC_WS_WOKEN) {
+        expect = (uintptr_t)self;
+        atomic_compare_exchange_strong(&t->join, &expect, GOC_JOIN_NONE);
+        goc__co_release(goc__worker(), t); /* t runs on, detached */
+        return GOC_ECANCELED;
+    }
+    return collect(t, result);
+}
+
+int goc_cancel(goc_task *task)
+{
+    if (!task)
+        return GOC_EINVAL;
+    goc__cancel_co((goc_co *)task);
+    return 0;
+}
+
+int goc_cancelled(void)
+{
+    goc_co *co = goc__self();
+    return co && (atomic_load_explicit(&co->wstate, memory_order_relaxed) & GOC_WS_CANCEL) != 0;
+}
+
+void goc_yield(void)
+{
+    goc_co *co = goc__self();
+    if (co)
+        goc__switch_to_sched(goc__worker(), co, GOC_REQ_YIELD);
+}

@@ -1,0 +1,57 @@
+/*
+ * ctx_x86_64.S - context switch for x86-64 System V.
+ *
+ * Saved on the suspended stack, top to bottom: the return address, rbp,
+ * rbx, r12-r15, then MXCSR and the x87 control word (callee-saved by the
+ * ABI). The context itself holds only the stack pointer.
+ *
+ *   void goc__ctx_switch(goc_ctx *from, goc_ctx *to);   rdi = from, rsi = to
+ */
+#if defined(__x86_64__) && !(defined(GOC_CTX_UCONTEXT) && GOC_CTX_UCONTEXT)
+        .text
+        .globl  goc__ctx_switch
+        .hidden goc__ctx_switch
+        .type   goc__ctx_switch, @function
+        .p2align 4
+goc__ctx_switch:
+        .cfi_startproc
+        pushq   %rbp
+        pushq   %rbx
+        pushq   %r12
+        pushq   %r13
+        pushq   %r14
+        pushq   %r15
+        subq    $8, %rsp
+        stmxcsr (%rsp)
+        fnstcw  4(%rsp)
+        movq    %rsp, (%rdi)
+        movq    (%rsi), %rsp
+        ldmxcsr (%rsp)
+        fldcw   4(%rsp)
+        addq    $8, %rsp
+        popq    %r15
+        popq    %r14
+        popq    %r13
+        popq    %r12
+        popq    %rbx
+        popq    %rbp
+        ret
+        .cfi_endproc
+        .size   goc__ctx_switch, .-goc__ctx_switch
+
+/* First code a new context runs: r12 holds the entry function. The stack
+ * is aligned as at a function's entry after a call. */
+        .globl  goc__ctx_start
+        .hidden goc__ctx_start
+        .type   goc__ctx_start, @function
+        .p2align 4
+goc__ctx_start:
+        .cfi_startproc
+        .cfi_undefined rip
+        xorl    %ebp, %ebp
+        pushq   %rbp            /* fake return address 0: backtraces end here */
+        jmpq    *%r12
+        .cfi_endproc
+        .size   goc__ctx_start, .-goc__ctx_start
+#endif
+        .section .note.GNU-stack,"",@progbits

@@ -1,0 +1,22 @@
+/*
+ * error.c - goc_strerror: names for the GOC_E* codes (negated errno).
+ */
+#include <string.h>
+
+#include "goc.h"
+
+const char *goc_strerror(int err)
+{
+    switch (err) {
+    case 0: return "success";
+    case GOC_EAGAIN: return "operation would block";
+    case GOC_ETIMEDOUT: return "operation timed out";
+    case GOC_ECANCELED: return "coroutine was cancelled";
+    case GOC_ECLOSED: return "channel is closed";
+    case GOC_ENOMEM: return "out of memory";
+    case GOC_EINVAL: return "invalid argument";
+    case GOC_EPERM: return "not called from a coroutine";
+    case GOC_EBUSY: return "resource busy";
+    default: return "unknown error";
+    }
+}

@@ -1,0 +1,107 @@
+/*
+ * monitor.c - a watchdog thread, like a small sysmon.
+ *
+ * Owns: the monitor thread of the running runtime. Every 20 ms it samples
+ * each worker's switch count and running coroutine; a worker whose count
+ * has not moved while the same coroutine runs has been held by it since
+ * the earlier sample. Past 100 ms, with GOC_DEBUG=1, it names the worker
+ * and the coroutine once per stall: the "blocking call inside async code"
+ * mistake, which freezes every coroutine queued on that worker.
+ *
+ * Reads only the atomics nswitch and cur_id; never touches a coroutine.
+ * Locking: mon_lock/mon_cond, only to sleep and to be told to stop.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "sched.h"
+
+#define SAMPLE_NS 20000000LL
+#define STALL_NS 100000000LL
+
+typedef struct stall {
+    uint64_t nswitch;
+    uint64_t id;
+    int64_t since;      /* when we first saw it not moving, 0 if moving */
+    int reported;
+} stall;
+
+static void check_worker(goc_runtime *rt, goc_worker *w, stall *s, int64_t now, int64_t prev)
+{
+    uint64_t sw = atomic_load_explicit(&w->nswitch, memory_order_relaxed);
+    uint64_t id = atomic_load_explicit(&w->cur_id, memory_order_relaxed);
+    if (id == 0 || sw != s->nswitch || id != s->id) {
+        s->nswitch = sw;
+        s->id = id;
+        s->since = 0;
+        s->reported = 0;
+        return;
+    }
+    if (!s->since)
+        s->since = prev;
+    if (!s->reported && now - s->since >= STALL_NS) {
+        s->reported = 1;
+        if (rt->debug)
+            fprintf(stderr,
+                    "goc: worker %d blocked for %lld ms by coroutine %llu: a blocking call or a "
+                    "long computation inside a coroutine stalls every coroutine queued on this "
+                    "worker (use goc_yield, or move the blocking call to a thread)\n",
+                    w->index, (long long)((now - s->since) / 1000000), (unsigned long long)id);
+    }
+}
+
+static void *monitor_main(void *arg)
+{
+    goc_runtime *rt = arg;
+    stall *st = calloc((size_t)rt->nworkers, sizeof *st);
+    if (!st)
+        return NULL;
+    int64_t prev = goc_now();
+    pthread_mutex_lock(&rt->mon_lock);
+    while (!rt->mon_stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += SAMPLE_NS;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&rt->mon_cond, &rt->mon_lock, &ts);
+        if (rt->mon_stop)
+            break;
+        int64_t now = goc_now();
+        for (int i = 0; i < rt->nworkers; i++)
+            check_worker(rt, &rt->workers[i], &st[i], now, prev);
+        prev = now;
+    }
+    pthread_mutex_unlock(&rt->mon_lock);
+    free(st);
+    return NULL;
+}
+
+int goc__monitor_start(goc_runtime *rt)
+{
+    pthread_mutex_init(&rt->mon_lock, NULL);
+    pthread_cond_init(&rt->mon_cond, NULL);
+    rt->mon_stop = 0;
+    if (pthread_create(&rt->monitor, NULL, monitor_main, rt) != 0)
+        return GOC_ENOMEM;
+    rt->mon_started = 1;
+    return 0;
+}
+
+void goc__monitor_stop(goc_runtime *rt)
+{
+    if (!rt->mon_started)
+        return;
+    pthread_mutex_lock(&rt->mon_lock);
+    rt->mon_stop = 1;
+    pthread_cond_signal(&rt->mon_cond);
+    pthread_mutex_unlock(&rt->mon_lock);
+    pthread_join(rt->monitor, NULL);
+    rt->mon_started = 0;
+    pthread_cond_destroy(&rt->mon_cond);
+    pthread_mutex_destroy(&rt->mon_lock);
+}

@@ -1,0 +1,907 @@
+/*
+ * sched.c - the M:N scheduler: workers, run queues, stealing, idling,
+ * and goc_run.
+ *
+ * Owns: the running goc_runtime (g_rt, set and cleared by goc_run, which
+ * admits one runtime at a time) and each thread's worker (tls_worker).
+ *
+ * Each worker loops in its scheduler context, on its thread's own stack:
+ * pick a coroutine, switch to it, and when it switches back act on what
+ * it asked (yield: back of the ring; park: nothing; exit: clean up).
+ * Every switch goes coroutine -> scheduler -> coroutine, as in Go's
+ * mcall/schedule, so heavy work (libuv, stealing, freeing stacks) never
+ * runs on a coroutine's possibly tiny stack.
+ *
+ * Where a worker looks for work, in order:
+ *   1. every 61st pick the global queue, so it cannot starve;
+ *   2. the next slot (a coroutine just handed a value), at most
+ *      GOC_NEXT_STREAK_MAX times in a row so it cannot starve the ring;
+ *   3. its ring (bounded FIFO, 256, overflow moves half to global);
+ *   4. expired timers, the global queue;
+ *   5. stealing half a victim's ring, nearest victims first (hwloc), if
+ *      fewer than half the busy workers are already spinning;
+ *   6. otherwise it goes idle: it publishes itself on the idle stack,
+ *      looks once more, and blocks in uv_run(UV_RUN_ONCE), where timers
+ *      (a timerfd), wake-ups (uv_async) and later I/O are one wait.
+ * Making work runnable wakes at most one idle worker, and only when no
+ * worker is spinning already (Go's wakep).
+ *
+ * Locking: gq_lock guards the global queue, idle_lock the idle stack and
+ * each worker's `spinning` hand-over while it is idle. Lock order: a
+ * worker's timer lock, then gq_lock, then idle_lock. Rings are lock-free
+ * (single producer, CAS on head for consumers), as in Go's runq.
+ */
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sched.h"
+
+static goc_runtime *g_rt;                       /* owned by goc_run */
+static _Atomic int g_running;                   /* a goc_run is in progress */
+static _Thread_local goc_worker *tls_worker
+    __attribute__((tls_model("initial-exec")));
+
+/* Not inlined and opaque to the optimiser: a coroutine may resume on
+ * another thread, so the thread pointer must be read afresh each time. */
+__attribute__((noinline)) goc_worker *goc__worker(void)
+{
+    goc_worker *w = tls_worker;
+    __asm__ volatile("" : "+r"(w) : : "memory");
+    return w;
+}
+
+goc_runtime *goc__runtime(void)
+{
+    return g_rt;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
+void goc__spin_lock_slow(goc_spin *l)
+{
+    for (unsigned i = 0;; i++) {
+        while (atomic_load_explicit(&l->v, memory_order_relaxed)) {
+            if (i < 64)
+                cpu_relax();
+            else
+                sched_yield();
+            i++;
+        }
+        if (!atomic_exchange_explicit(&l->v, 1, memory_order_acquire))
+            return;
+    }
+}
+
+int64_t goc_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int goc_workers(void)
+{
+    goc_runtime *rt = g_rt;
+    return rt ? rt->nworkers : 0;
+}
+
+int goc_worker_id(void)
+{
+    goc_worker *w = goc__worker();
+    return w ? w->index : -1;
+}
+
+/* ------------------------------------------------------------ run rings */
+
+static goc_co *ring_pop(goc_ring *r)
+{
+    for (;;) {
+        uint32_t h = atomic_load_explicit(&r->head, memory_order_acquire);
+        uint32_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+        if (h == t)
+            return NULL;
+        goc_co *co = atomic_load_explicit(&r->slots[h % GOC_RING_SIZE], memory_order_relaxed);
+        if (atomic_compare_exchange_weak_explicit(&r->head, &h, h + 1,
+                                                  memory_order_release, memory_order_relaxed))
+            return co;
+    }
+}
+
+/* Take up to half of r's coroutines into batch; returns how many. */
+static uint32_t ring_grab(goc_ring *r, goc_co **batch)
+{
+    for (;;) {
+        uint32_t h = atomic_load_explicit(&r->head, memory_order_acquire);
+        uint32_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
+        uint32_t n = t - h;
+        n -= n / 2;
+        if (n == 0)
+            return 0;
+        if (n > GOC_RING_SIZE / 2)
+            continue; /* h and t read at different times */
+        for (uint32_t i = 0; i < n; i++)
+            batch[i] = atomic_load_explicit(&r->slots[(h + i) % GOC_RING_SIZE],
+                                            memory_order_relaxed);
+        if (atomic_compare_exchange_weak_explicit(&r->head, &h, h + n,
+                                                  memory_order_acq_rel, memory_order_relaxed))
+            return n;
+    }
+}
+
+/* Owner only: append to the ring; room must be known to exist. */
+static void ring_put_unchecked(goc_ring *r, goc_co *co)
+{
+    uint32_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    atomic_store_explicit(&r->slots[t % GOC_RING_SIZE], co, memory_order_relaxed);
+    atomic_store_explicit(&r->tail, t + 1, memory_order_release);
+}
+
+static void global_push_batch(goc_runtime *rt, goc_co *head, goc_co *tail, size_t n)
+{
+    tail->next = NULL;
+    pthread_mutex_lock(&rt->gq_lock);
+    if (rt->gq_tail)
+        rt->gq_tail->next = head;
+    else
+        rt->gq_head = head;
+    rt->gq_tail = tail;
+    atomic_fetch_add(&rt->gq_len, n);
+    pthread_mutex_unlock(&rt->gq_lock);
+}
+
+/* Ring full: move half of it, plus co, to the global queue. */
+static int ring_spill(goc_worker *w, goc_co *co)
+{
+    goc_co *batch[GOC_RING_SIZE / 2 + 1];
+    goc_ring *r = &w->ring;
+    uint32_t h = atomic_load_explicit(&r->head, memory_order_acquire);
+    uint32_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    uint32_t n = (t - h) / 2;
+    if (n != GOC_RING_SIZE / 2)
+        return 0; /* a thief made room meanwhile */
+    for (uint32_t i = 0; i < n; i++)
+        batch[i] = atomic_load_explicit(&r->slots[(h + i) % GOC_RING_SIZE], memory_order_relaxed);
+    if (!atomic_compare_exchange_strong_explicit(&r->head, &h, h + n,
+                                                 memory_order_acq_rel, memory_order_relaxed))
+        return 0;
+    batch[n] = co;
+    for (uint32_t i = 0; i < n; i++)
+        batch[i]->next = batch[i + 1];
+    global_push_batch(w->rt, batch[0], co, n + 1);
+    return 1;
+}
+
+static void ring_push(goc_worker *w, goc_co *co)
+{
+    goc_ring *r = &w->ring;
+    for (;;) {
+        uint32_t h = atomic_load_explicit(&r->head, memory_order_acquire);
+        uint32_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+        if (t - h < GOC_RING_SIZE) {
+            ring_put_unchecked(r, co);
+            return;
+        }
+        if (ring_spill(w, co))
+            return;
+    }
+}
+
+static int ring_empty(goc_ring *r)
+{
+    return atomic_load_explicit(&r->head, memory_order_acquire) ==
+           atomic_load_explicit(&r->tail, memory_order_acquire);
+}
+
+/* ----------------------------------------------------------- wake-ups */
+
+/* Wake one idle worker if there is one and nobody is spinning already. */
+static void wake_one_worker(goc_runtime *rt)
+{
+    if (atomic_load(&rt->nidle) == 0 || atomic_load(&rt->nspinning) != 0)
+        return;
+    int zero = 0;
+    if (!atomic_compare_exchange_strong(&rt->nspinning, &zero, 1))
+        return;
+    goc_worker *v = NULL;
+    pthread_mutex_lock(&rt->idle_lock);
+    if (rt->nidle_stack > 0) {
+        v = &rt->workers[rt->idle_stack[--rt->nidle_stack]];
+        atomic_store(&v->idle, 0);
+        atomic_fetch_sub(&rt->nidle, 1);
+        v->spinning = 1; /* handed over: it counts in nspinning now */
+    }
+    pthread_mutex_unlock(&rt->idle_lock);
+    if (v)
+        uv_async_send(&v->wake);
+    else
+        atomic_fetch_sub(&rt->nspinning, 1);
+}
+
+void goc__enqueue_local(goc_worker *w, goc_co *co, int next)
+{
+    if (next) {
+        goc_co *old = atomic_exchange_explicit(&w->runnext, co, memory_order_acq_rel);
+        if (!old) {
+            wake_one_worker(w->rt);
+            return;
+        }
+        co = old;
+    }
+    ring_push(w, co);
+    wake_one_worker(w->rt);
+}
+
+void goc__enqueue_global(goc_runtime *rt, goc_co *co)
+{
+    global_push_batch(rt, co, co, 1);
+    wake_one_worker(rt);
+    /* Nobody spinning and nobody idle means every worker is busy and will
+     * look at the global queue within 61 picks. */
+}
+
+void goc__ready(goc_co *co, int next)
+{
+    goc_worker *w = goc__worker();
+    if (w && w->rt == g_rt)
+        goc__enqueue_local(w, co, next);
+    else
+        goc__enqueue_global(g_rt, co);
+}
+
+/* --------------------------------------------------------- finding work */
+
+static goc_co *global_get(goc_worker *w, uint32_t max)
+{
+    goc_runtime *rt = w->rt;
+    if (atomic_load_explicit(&rt->gq_len, memory_order_relaxed) == 0)
+        return NULL;
+    pthread_mutex_lock(&rt->gq_lock);
+    size_t len = atomic_load_explicit(&rt->gq_len, memory_order_relaxed);
+    size_t n = len / (size_t)rt->nworkers + 1;
+    if (n > len)
+        n = len;
+    if (n > max)
+        n = max;
+    goc_co *first = NULL;
+    for (size_t i = 0; i < n; i++) {
+        goc_co *co = rt->gq_head;
+        rt->gq_head = co->next;
+        co->next = NULL;
+        if (i == 0)
+            first = co;
+        else
+            ring_put_unchecked(&w->ring, co); /* callers make sure there is room */
+    }
+    if (!rt->gq_head)
+        rt->gq_tail = NULL;
+    atomic_fetch_sub(&rt->gq_len, n);
+    pthread_mutex_unlock(&rt->gq_lock);
+    return first;
+}
+
+static goc_co *local_pick(goc_worker *w)
+{
+    goc_co *co = atomic_load_explicit(&w->runnext, memory_order_relaxed);
+    if (co && w->next_streak < GOC_NEXT_STREAK_MAX &&
+        atomic_compare_exchange_strong_explicit(&w->runnext, &co, NULL,
+                                                memory_order_acquire, memory_order_relaxed)) {
+        w->next_streak++;
+        return co;
+    }
+    co = ring_pop(&w->ring);
+    if (co) {
+        w->next_streak = 0;
+        return co;
+    }
+    co = atomic_exchange_explicit(&w->runnext, NULL, memory_order_acquire);
+    if (co)
+        w->next_streak = 1;
+    return co;
+}
+
+static goc_co *steal_from(goc_worker *w, goc_worker *v)
+{
+    goc_co *batch[GOC_RING_SIZE / 2];
+    uint32_t n = ring_grab(&v->ring, batch);
+    if (n == 0) {
+        /* The victim's next slot is its own business while it makes
+         * progress; take it only if the victim switched nothing since our
+         * last look (it is stuck in a long-running coroutine). */
+        uint64_t seen = atomic_load_explicit(&v->nswitch, memory_order_relaxed);
+        uint64_t *memo = &w->victim_seen[v->index];
+        if (seen != *memo) {
+            *memo = seen;
+            return NULL;
+        }
+        if (!atomic_load_explicit(&v->runnext, memory_order_relaxed))
+            return NULL;
+        return atomic_exchange_explicit(&v->runnext, NULL, memory_order_acquire);
+    }
+    for (uint32_t i = 0; i + 1 < n; i++)
+        ring_put_unchecked(&w->ring, batch[i]);
+    return batch[n - 1];
+}
+
+static goc_co *steal_work(goc_worker *w)
+{
+    goc_runtime *rt = w->rt;
+    int nv = rt->nworkers - 1;
+    for (int round = 0; round < 4; round++) {
+        for (int i = 0; i < nv; i++) {
+            goc_co *co = steal_from(w, &rt->workers[w->victims[i]]);
+            if (co)
+                return co;
+        }
+        if (atomic_load_explicit(&rt->gq_len, memory_order_relaxed)) {
+            goc_co *co = global_get(w, GOC_RING_SIZE / 2);
+            if (co)
+                return co;
+        }
+        cpu_relax();
+    }
+    return NULL;
+}
+
+static void stop_spinning(goc_worker *w)
+{
+    w->spinning = 0;
+    if (atomic_fetch_sub(&w->rt->nspinning, 1) == 1)
+        wake_one_worker(w->rt); /* there may be more where this came from */
+}
+
+static int work_visible(goc_worker *w)
+{
+    goc_runtime *rt = w->rt;
+    if (atomic_load(&rt->gq_len) || atomic_load(&rt->stopping))
+        return 1;
+    for (int i = 0; i < rt->nworkers; i++)
+        if (!ring_empty(&rt->workers[i].ring))
+            return 1;
+    return 0;
+}
+
+static void go_idle(goc_worker *w)
+{
+    goc_runtime *rt = w->rt;
+    pthread_mutex_lock(&rt->idle_lock);
+    rt->idle_stack[rt->nidle_stack++] = w->index;
+    atomic_store(&w->idle, 1);
+    atomic_fetch_add(&rt->nidle, 1);
+    pthread_mutex_unlock(&rt->idle_lock);
+}
+
+/* Leave the idle stack unless a waker already took us off it. */
+static void leave_idle(goc_worker *w)
+{
+    goc_runtime *rt = w->rt;
+    pthread_mutex_lock(&rt->idle_lock);
+    if (atomic_load(&w->idle)) {
+        for (int i = 0; i < rt->nidle_stack; i++) {
+            if (rt->idle_stack[i] == w->index) {
+                rt->idle_stack[i] = rt->idle_stack[--rt->nidle_stack];
+                break;
+            }
+        }
+        atomic_store(&w->idle, 0);
+        atomic_fetch_sub(&rt->nidle, 1);
+    }
+    pthread_mutex_unlock(&rt->idle_lock);
+}
+
+static void arm_timerfd(goc_worker *w)
+{
+    int64_t when = atomic_load_explicit(&w->timers.next_when, memory_order_relaxed);
+    if (when == w->tfd_armed)
+        return;
+    struct itimerspec its;
+    memset(&its, 0, sizeof its);
+    if (when != INT64_MAX) {
+        if (when <= 0)
+            when = 1;
+        its.it_value.tv_sec = when / 1000000000;
+        its.it_value.tv_nsec = when % 1000000000;
+    }
+    timerfd_settime(w->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+    w->tfd_armed = when;
+}
+
+static int run_timers_if_due(goc_worker *w)
+{
+    int64_t when = atomic_load_explicit(&w->timers.next_when, memory_order_relaxed);
+    if (when == INT64_MAX)
+        return 0;
+    int64_t now = goc_now();
+    if (when > now)
+        return 0;
+    return goc__timers_run(w, now);
+}
+
+static void block_in_loop(goc_worker *w)
+{
+    arm_timerfd(w);
+    uv_run(&w->loop, UV_RUN_ONCE);
+}
+
+/* The slow path: nothing local. Returns NULL once the runtime stops. */
+static goc_co *find_work_slow(goc_worker *w)
+{
+    goc_runtime *rt = w->rt;
+    for (;;) {
+        goc_co *co;
+        if (run_timers_if_due(w) && (co = local_pick(w)))
+            goto found;
+        if ((co = global_get(w, GOC_RING_SIZE / 2)))
+            goto found;
+        if (atomic_load(&rt->stopping))
+            return NULL;
+
+        if (!w->spinning && rt->nworkers > 1) {
+            int busy = rt->nworkers - atomic_load(&rt->nidle);
+            if (2 * atomic_load(&rt->nspinning) < busy) {
+                w->spinning = 1;
+                atomic_fetch_add(&rt->nspinning, 1);
+            }
+        }
+        if (w->spinning) {
+            if ((co = steal_work(w)))
+                goto found;
+            w->spinning = 0;
+            atomic_fetch_sub(&rt->nspinning, 1);
+            /* A producer may have seen us spinning and not woken anyone. */
+            if (work_visible(w))
+                continue;
+        }
+
+        go_idle(w);
+        if (work_visible(w) || (co = local_pick(w))) {
+            leave_idle(w);
+            if (co)
+                goto found;
+            continue;
+        }
+        block_in_loop(w);
+        leave_idle(w);
+        continue;
+    found:
+        if (w->spinning)
+            stop_spinning(w);
+        return co;
+    }
+}
+
+static goc_co *find_work(goc_worker *w)
+{
+    goc_co *co;
+    if (++w->tick % GOC_GLOBAL_CHECK_TICKS == 0) {
+        run_timers_if_due(w);
+        if ((co = global_get(w, 1)))
+            return co;
+    }
+    if ((co = local_pick(w)))
+        return co;
+    return find_work_slow(w);
+}
+
+/* --------------------------------------------------------- running one */
+
+static int give_stack(goc_worker *w, goc_co *co);
+
+static void wait_off_cpu(goc_co *co)
+{
+    for (unsigned i = 0; atomic_load_explicit(&co->on_cpu, memory_order_acquire); i++) {
+        if (i < 128)
+            cpu_relax();
+        else
+            sched_yield();
+    }
+}
+
+static int all_exited(goc_runtime *rt)
+{
+    uint64_t s1 = 0, e = 0, s2 = 0;
+    for (int i = 0; i < rt->nworkers; i++)
+        s1 += atomic_load(&rt->workers[i].nspawned);
+    for (int i = 0; i < rt->nworkers; i++)
+        e += atomic_load(&rt->workers[i].nexited);
+    for (int i = 0; i < rt->nworkers; i++)
+        s2 += atomic_load(&rt->workers[i].nspawned);
+    return s1 == s2 && s1 == e;
+}
+
+static void stop_all(goc_runtime *rt)
+{
+    if (atomic_exchange(&rt->stopping, 1))
+        return;
+    for (int i = 0; i < rt->nworkers; i++)
+        uv_async_send(&rt->workers[i].wake);
+}
+
+static void on_exit_of(goc_worker *w, goc_co *co)
+{
+    goc_runtime *rt = w->rt;
+    goc__stack_put(&rt->stacks, &w->stacks, co->stack, co->stack_guarded);
+    co->stack = NULL;
+#ifdef GOC_TSAN
+    san_tsan_destroy(co->tsan_fiber);
+    co->tsan_fiber = NULL;
+#endif
+    int was_main = co == rt->main_co;
+    atomic_store_explicit(&co->on_cpu, 0, memory_order_release);
+    goc__co_finish(w, co);
+    atomic_fetch_add(&w->nexited, 1);
+    if (was_main) {
+        rt->main_co = NULL;
+        atomic_store(&rt->shutting_down, 1);
+        goc__cancel_all(rt);
+    }
+    if (atomic_load(&rt->shutting_down) && all_exited(rt))
+        stop_all(rt);
+}
+
+static void run_co(goc_worker *w, goc_co *co)
+{
+    wait_off_cpu(co);
+    atomic_store_explicit(&co->on_cpu, 1, memory_order_relaxed);
+    if (!co->stack && give_stack(w, co) != 0) {
+        fprintf(stderr, "goc: out of memory for the stack of coroutine %llu\n",
+                (unsigned long long)co->id);
+        abort();
+    }
+    w->cur = co;
+    w->req = GOC_REQ_NONE;
+    atomic_store_explicit(&w->cur_id, co->id, memory_order_relaxed);
+    atomic_store_explicit(&w->nswitch, atomic_load_explicit(&w->nswitch, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+#ifdef GOC_ASAN
+    char *lo;
+    size_t size;
+    goc__stack_bounds(&w->rt->stacks, co->stack, &lo, &size);
+    san_asan_start(&w->asan_sched_fake, lo, size);
+#endif
+#ifdef GOC_TSAN
+    san_tsan_switch(co->tsan_fiber);
+#endif
+    goc__ctx_switch(&w->sched_ctx, &co->ctx);
+#ifdef GOC_ASAN
+    san_asan_finish(w->asan_sched_fake, NULL, NULL);
+#endif
+    w->cur = NULL;
+    atomic_store_explicit(&w->cur_id, 0, memory_order_relaxed);
+    goc__stack_check(&w->rt->stacks, co, w->index);
+    switch (w->req) {
+    case GOC_REQ_YIELD:
+        atomic_store_explicit(&co->on_cpu, 0, memory_order_release);
+        ring_push(w, co);
+        break;
+    case GOC_REQ_PARK:
+        atomic_store_explicit(&co->on_cpu, 0, memory_order_release);
+        break;
+    case GOC_REQ_EXIT:
+        on_exit_of(w, co);
+        break;
+    default:
+        fprintf(stderr, "goc: coroutine %llu switched back without a request\n",
+                (unsigned long long)co->id);
+        abort();
+    }
+}
+
+/* Called by a coroutine: switch to its worker's scheduler. Returns when
+ * the coroutine is resumed, possibly on another worker. */
+void goc__switch_to_sched(goc_worker *w, goc_co *co, int req)
+{
+    w->req = req;
+#ifdef GOC_ASAN
+    san_asan_start(req == GOC_REQ_EXIT ? NULL : &co->asan_fake,
+                   w->asan_sched_bottom, w->asan_sched_size);
+#endif
+#ifdef GOC_TSAN
+    san_tsan_switch(w->tsan_sched_fiber);
+#endif
+    goc__ctx_switch(&co->ctx, &w->sched_ctx);
+#ifdef GOC_ASAN
+    w = goc__worker();
+    san_asan_finish(co->asan_fake, &w->asan_sched_bottom, &w->asan_sched_size);
+#endif
+}
+
+static void co_entry(void);
+
+static int give_stack(goc_worker *w, goc_co *co)
+{
+    int guarded = 0;
+    char *slot = goc__stack_get(&w->rt->stacks, &w->stacks, &guarded);
+    if (!slot)
+        return GOC_ENOMEM;
+    co->stack = slot;
+    co->stack_guarded = (uint8_t)guarded;
+    char *lo;
+    size_t size;
+    goc__stack_bounds(&w->rt->stacks, slot, &lo, &size);
+    goc__ctx_make(&co->ctx, lo, size, co_entry);
+#ifdef GOC_TSAN
+    co->tsan_fiber = san_tsan_create();
+#endif
+    return 0;
+}
+
+void goc__co_body(goc_co *co); /* coro.c: runs the user function */
+
+static void co_entry(void)
+{
+    goc_worker *w = goc__worker();
+    goc_co *co = w->cur;
+#ifdef GOC_ASAN
+    san_asan_finish(NULL, &w->asan_sched_bottom, &w->asan_sched_size);
+#endif
+    goc__co_body(co);
+    goc__switch_to_sched(goc__worker(), co, GOC_REQ_EXIT);
+    abort(); /* an exited coroutine is never resumed */
+}
+
+static void worker_loop(goc_worker *w)
+{
+    goc_co *co;
+    while ((co = find_work(w)))
+        run_co(w, co);
+}
+
+/* --------------------------------------------------- worker threads */
+
+static void on_wake(uv_async_t *h)
+{
+    (void)h; /* the wake-up itself is the message */
+}
+
+static void on_timerfd(uv_poll_t *h, int status, int events)
+{
+    goc_worker *w = h->data;
+    uint64_t expirations;
+    ssize_t r = read(w->tfd, &expirations, sizeof expirations);
+    (void)r;
+    (void)status;
+    (void)events;
+}
+
+static void worker_enter(goc_worker *w)
+{
+    tls_worker = w;
+    if (w->rt->pin)
+        goc__topo_bind_thread(w->rt->topo, w->index);
+    goc__stack_altstack_enter(&w->altstack_saved);
+#ifdef GOC_TSAN
+    w->tsan_sched_fiber = san_tsan_current();
+#endif
+}
+
+static void worker_leave(goc_worker *w)
+{
+    goc__stack_altstack_leave(w->altstack_saved);
+    w->altstack_saved = NULL;
+    tls_worker = NULL;
+}
+
+static void *worker_thread(void *arg)
+{
+    goc_worker *w = arg;
+    worker_enter(w);
+    worker_loop(w);
+    worker_leave(w);
+    return NULL;
+}
+
+static void on_close_noop(uv_handle_t *h)
+{
+    (void)h;
+}
+
+static int worker_init(goc_runtime *rt, goc_worker *w, int index, int *victims, uint64_t *seen)
+{
+    w->rt = rt;
+    w->index = index;
+    w->rng = 0x9E3779B9u * (uint32_t)(index + 1);
+    w->victims = victims;
+    w->victim_seen = seen;
+    w->tfd = -1;
+    w->tfd_armed = INT64_MAX;
+    atomic_store(&w->timers.next_when, INT64_MAX);
+    if (uv_loop_init(&w->loop) != 0)
+        return GOC_ENOMEM;
+    w->loop.data = w;
+    if (uv_async_init(&w->loop, &w->wake, on_wake) != 0)
+        goto fail_loop;
+    w->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (w->tfd < 0 || uv_poll_init(&w->loop, &w->tfd_poll, w->tfd) != 0)
+        goto fail_async;
+    w->tfd_poll.data = w;
+    uv_poll_start(&w->tfd_poll, UV_READABLE, on_timerfd);
+    uv_unref((uv_handle_t *)&w->tfd_poll); /* the async keeps the loop alive */
+    return 0;
+fail_async:
+    if (w->tfd >= 0)
+        close(w->tfd);
+    uv_close((uv_handle_t *)&w->wake, on_close_noop);
+    uv_run(&w->loop, UV_RUN_NOWAIT);
+fail_loop:
+    uv_loop_close(&w->loop);
+    return GOC_ENOMEM;
+}
+
+static void worker_destroy(goc_worker *w)
+{
+    uv_close((uv_handle_t *)&w->wake, on_close_noop);
+    uv_close((uv_handle_t *)&w->tfd_poll, on_close_noop);
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+    close(w->tfd);
+    if (uv_loop_close(&w->loop) != 0)
+        fprintf(stderr, "goc: worker %d loop still had handles at exit\n", w->index);
+    goc__timers_free(&w->timers);
+}
+
+/* --------------------------------------------------------------- goc_run */
+
+static int parse_workers(const goc_config *cfg, int cores, int *out)
+{
+    int n = cfg ? cfg->workers : 0;
+    if (n < 0)
+        return GOC_EINVAL;
+    if (n == 0) {
+        const char *env = getenv("GOC_WORKERS");
+        if (env && *env) {
+            char *end;
+            long v = strtol(env, &end, 10);
+            if (*end || v < 0 || v > 4096)
+                return GOC_EINVAL;
+            n = (int)v;
+        }
+    }
+    if (n == 0)
+        n = cores > 0 ? cores : 1;
+    if (n > 4096)
+        return GOC_EINVAL;
+    *out = n;
+    return 0;
+}
+
+static void runtime_free(goc_runtime *rt)
+{
+    if (rt->workers) {
+        free((void *)rt->workers[0].victims);
+        free(rt->workers[0].victim_seen);
+    }
+    free(rt->workers);
+    free(rt->idle_stack);
+    goc__co_pool_destroy(&rt->cos);
+    goc__stack_pool_destroy(&rt->stacks);
+    if (rt->topo)
+        goc__topo_close(rt->topo);
+    pthread_mutex_destroy(&rt->gq_lock);
+    pthread_mutex_destroy(&rt->idle_lock);
+    free(rt);
+}
+
+static goc_runtime *runtime_new(const goc_config *cfg, int *err)
+{
+    goc_runtime *rt = calloc(1, sizeof *rt);
+    if (!rt) {
+        *err = GOC_ENOMEM;
+        return NULL;
+    }
+    pthread_mutex_init(&rt->gq_lock, NULL);
+    pthread_mutex_init(&rt->idle_lock, NULL);
+    pthread_mutex_init(&rt->cos.lock, NULL);
+    size_t stack = cfg && cfg->stack_size ? cfg->stack_size : GOC_STACK_DEFAULT;
+    if ((*err = goc__stack_pool_init(&rt->stacks, stack)) != 0)
+        goto fail;
+    if ((*err = goc__topo_open(&rt->topo)) != 0)
+        goto fail;
+    if ((*err = parse_workers(cfg, goc__topo_cores(rt->topo), &rt->nworkers)) != 0)
+        goto fail;
+    rt->pin = cfg ? cfg->pin != 0 : 1;
+    const char *dbg = getenv("GOC_DEBUG");
+    rt->debug = dbg && *dbg && strcmp(dbg, "0") != 0;
+    atomic_store(&rt->id_gen, 1);
+
+    int n = rt->nworkers;
+    rt->workers = aligned_alloc(GOC_CACHELINE, sizeof(goc_worker) * (size_t)n);
+    rt->idle_stack = calloc((size_t)n, sizeof(int));
+    int *victims = calloc((size_t)n * (size_t)(n > 1 ? n - 1 : 1), sizeof(int));
+    uint64_t *seen = calloc((size_t)n * (size_t)n, sizeof(uint64_t));
+    if (!rt->workers || !rt->idle_stack || !victims || !seen) {
+        free(rt->workers);
+        rt->workers = NULL;
+        free(victims);
+        free(seen);
+        *err = GOC_ENOMEM;
+        goto fail;
+    }
+    memset(rt->workers, 0, sizeof(goc_worker) * (size_t)n);
+    for (int i = 0; i < n; i++) {
+        int *vi = victims + (size_t)i * (size_t)(n > 1 ? n - 1 : 1);
+        goc__topo_victims(rt->topo, n, i, vi);
+        if ((*err = worker_init(rt, &rt->workers[i], i, vi, seen + (size_t)i * (size_t)n)) != 0) {
+            for (int j = 0; j < i; j++)
+                worker_destroy(&rt->workers[j]);
+            free(victims);
+            free(seen);
+            free(rt->workers);
+            rt->workers = NULL;
+            goto fail;
+        }
+    }
+    return rt;
+fail:
+    runtime_free(rt);
+    return NULL;
+}
+
+int goc__start_main(goc_runtime *rt, void (*fn)(void *), void *arg); /* coro.c */
+
+int goc_run(const goc_config *cfg, void (*main_fn)(void *), void *arg)
+{
+    if (!main_fn)
+        return GOC_EINVAL;
+    if (cfg && (cfg->workers < 0 || (cfg->stack_size && cfg->stack_size < GOC_STACK_MIN) ||
+                cfg->stack_size > ((size_t)1 << 30)))
+        return GOC_EINVAL;
+    if (tls_worker)
+        return GOC_EBUSY; /* nested: called from inside a coroutine */
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&g_running, &expected, 1))
+        return GOC_EBUSY;
+
+    int err = 0;
+    goc_runtime *rt = runtime_new(cfg, &err);
+    if (!rt) {
+        atomic_store(&g_running, 0);
+        return err;
+    }
+    g_rt = rt;
+    goc__stack_install_segv_handler();
+    if (rt->pin)
+        goc__topo_save_binding(rt->topo);
+    if ((err = goc__start_main(rt, main_fn, arg)) != 0)
+        goto out;
+    goc__monitor_start(rt);
+    for (int i = 1; i < rt->nworkers; i++) {
+        goc_worker *w = &rt->workers[i];
+        if (pthread_create(&w->thread, NULL, worker_thread, w) != 0) {
+            err = GOC_ENOMEM; /* main never runs; stop those we started */
+            stop_all(rt);
+            break;
+        }
+        w->started = 1;
+    }
+    goc_worker *w0 = &rt->workers[0];
+    if (!err) {
+        worker_enter(w0);
+        worker_loop(w0);
+        worker_leave(w0);
+    }
+    for (int i = 1; i < rt->nworkers; i++)
+        if (rt->workers[i].started)
+            pthread_join(rt->workers[i].thread, NULL);
+    goc__monitor_stop(rt);
+out:
+    if (rt->pin)
+        goc__topo_restore_binding(rt->topo);
+    goc__stack_restore_segv_handler();
+    for (int i = 0; i < rt->nworkers; i++)
+        worker_destroy(&rt->workers[i]);
+    g_rt = NULL;
+    runtime_free(rt);
+    atomic_store(&g_running, 0);
+    return err;
+}

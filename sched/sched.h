@@ -1,0 +1,359 @@
+/*
+ * sched.h - internal interface of the scheduler (never installed).
+ *
+ * The pieces and who owns what:
+ *   goc_co       one coroutine; also the goc_task handle. Structs come from
+ *                slabs owned by the runtime and are recycled, never freed,
+ *                until goc_run returns, so any pointer to one stays valid
+ *                for the whole run (shutdown and cancel rely on it).
+ *   goc_worker   one OS thread: its run queue (ring + next slot), its
+ *                libuv loop, its timer heap, its caches of stacks and
+ *                coroutine structs. Only the owner thread touches the loop
+ *                and the caches; the ring is shared with thieves through
+ *                atomics; the timer heap has a lock because a coroutine
+ *                cleaning up a cancelled sleep may run on another worker.
+ *   goc_runtime  the running instance (one at a time, owned by goc_run):
+ *                workers, the global inject queue, idle bookkeeping,
+ *                pools, shutdown state.
+ *
+ * Parking (the one primitive every blocking call uses):
+ *   1. goc__park_begin()  - state RUNNING -> WAITING, or GOC_ECANCELED if a
+ *                           cancel is pending (nothing to undo then);
+ *   2. register the coroutine where a waker will find it (under that
+ *      structure's lock);
+ *   3. goc__park()        - switch away; returns the wake reason.
+ *   A waker calls goc__wake(co, reason): a CAS WAITING -> reason, so exactly
+ *   one of value / close / timeout / cancel wins; the winner makes co
+ *   runnable. After it resumes, the coroutine removes its own registrations
+ *   under their locks; wakers touch a registration only under that lock,
+ *   so a registration living on the coroutine's stack is safe.
+ *   If the condition turned true between 1 and 3, goc__park_abort() undoes
+ *   step 1 (and still parks once if a waker already won the race).
+ *
+ * A coroutine is never resumed while its registers are still being saved:
+ * on_cpu is 1 from the moment a worker switches to it until its worker has
+ * switched back to the scheduler; a worker about to run it waits for 0.
+ */
+#ifndef GOC_SCHED_H
+#define GOC_SCHED_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "goc.h"
+#include "ctx.h"
+#include "san.h"
+
+#define GOC_CACHELINE 64
+#define GOC_RING_SIZE 256u          /* per-worker run queue, as in Go */
+#define GOC_GLOBAL_CHECK_TICKS 61   /* look at the global queue every 61 picks */
+#define GOC_NEXT_STREAK_MAX 3       /* runs in a row from the next slot */
+
+/* wstate: the low bits are the park state, GOC_WS_CANCEL is sticky. */
+enum {
+    GOC_WS_RUNNING = 0,
+    GOC_WS_WAITING = 1,
+    GOC_WS_WOKEN = 2,      /* the awaited event happened */
+    GOC_WS_TIMEDOUT = 3,   /* a timer fired first */
+    GOC_WS_CANCELED = 4,   /* goc_cancel (or shutdown) fired first */
+    GOC_WS_CLOSED = 5,     /* the awaited object was closed */
+    GOC_WS_STATE_MASK = 0xff,
+    GOC_WS_CANCEL = 0x100,
+};
+
+/* life: where a coroutine struct is in its life (relaxed, for shutdown). */
+enum { GOC_LIFE_FREE = 0, GOC_LIFE_ALIVE = 1, GOC_LIFE_DEAD = 2 };
+
+/* What a coroutine asks its worker's scheduler when it switches back. */
+enum { GOC_REQ_NONE = 0, GOC_REQ_YIELD, GOC_REQ_PARK, GOC_REQ_EXIT };
+
+/* join word of a task */
+#define GOC_JOIN_NONE ((uintptr_t)0)
+#define GOC_JOIN_DONE ((uintptr_t)1)
+
+typedef struct goc_worker goc_worker;
+typedef struct goc_runtime goc_runtime;
+
+typedef struct goc_co {
+    goc_ctx ctx;
+    struct goc_co *next;          /* link in queues and free lists */
+    _Atomic uint32_t wstate;      /* park state | GOC_WS_CANCEL */
+    _Atomic uint32_t on_cpu;      /* 1 while some worker runs on its stack */
+    _Atomic uint32_t refs;        /* 1 for running, +1 for a goc_task handle */
+    _Atomic uint8_t life;
+    uint8_t is_task;
+    uint8_t exit_canceled;        /* cancel was pending when it returned */
+    uint8_t stack_guarded;        /* its stack slot has a guard page */
+    char *stack;                  /* base of its stack slot; NULL until first run */
+    union {
+        void (*go)(void *);       /* goc_go */
+        void *(*task)(void *);    /* goc_spawn */
+    } fn;
+    void *arg;
+    void *result;
+    _Atomic uintptr_t join;       /* GOC_JOIN_NONE, GOC_JOIN_DONE or the joiner */
+    uint64_t id;
+    const char *waiting_on;       /* what it is parked on, for diagnostics */
+#ifdef GOC_ASAN
+    void *asan_fake;
+#endif
+#ifdef GOC_TSAN
+    void *tsan_fiber;
+#endif
+} goc_co;
+
+/* ------------------------------------------------------------ wait lists */
+
+/* A waiter on some object's queue; lives on the waiting coroutine's stack. */
+typedef struct goc_waiter {
+    struct goc_waiter *prev, *next;
+    goc_co *co;
+    int queued;
+} goc_waiter;
+
+typedef struct goc_waitq { goc_waiter *head, *tail; } goc_waitq;
+
+void goc__waitq_push(goc_waitq *q, goc_waiter *w);
+void goc__waitq_remove(goc_waitq *q, goc_waiter *w);
+goc_waiter *goc__waitq_pop(goc_waitq *q);
+
+/* ----------------------------------------------------------- small locks */
+
+/* A test-and-test-and-set spinlock for short critical sections. */
+typedef struct { _Atomic int v; } goc_spin;
+void goc__spin_lock_slow(goc_spin *l);
+static inline void goc__spin_lock(goc_spin *l)
+{
+    if (!atomic_exchange_explicit(&l->v, 1, memory_order_acquire))
+        return;
+    goc__spin_lock_slow(l);
+}
+static inline void goc__spin_unlock(goc_spin *l)
+{
+    atomic_store_explicit(&l->v, 0, memory_order_release);
+}
+
+/* ---------------------------------------------------------------- timers */
+
+typedef struct goc_timer goc_timer;
+struct goc_timer {
+    int64_t when;                 /* goc_now() deadline */
+    uint32_t idx;                 /* heap slot, GOC_TIMER_NONE when not queued */
+    goc_worker *owner;            /* whose heap holds it */
+    void (*fire)(goc_timer *t);   /* called under the heap lock, on the owner */
+    goc_co *co;                   /* for timers that wake a coroutine */
+};
+#define GOC_TIMER_NONE UINT32_MAX
+
+typedef struct goc_timers {
+    goc_spin lock;
+    goc_timer **heap;             /* 4-ary min-heap on when */
+    uint32_t len, cap;
+    _Atomic int64_t next_when;    /* heap[0]->when or INT64_MAX, readable unlocked */
+} goc_timers;
+
+void goc__timer_add(goc_worker *w, goc_timer *t);
+void goc__timer_remove(goc_timer *t);           /* no-op if no longer queued */
+int  goc__timers_run(goc_worker *w, int64_t now); /* fire expired; returns count */
+void goc__timers_free(goc_timers *ts);
+
+/* ---------------------------------------------------------------- stacks */
+
+typedef struct goc_stack_cache {
+    char *head;                   /* free slots linked through their top word */
+    uint32_t n;
+} goc_stack_cache;
+
+typedef struct goc_stack_slab { char *base; size_t len; } goc_stack_slab;
+
+#define GOC_MAX_SLABS 4096
+
+typedef struct goc_stack_pool {
+    size_t usable;                /* what the user asked for (bytes) */
+    size_t slot;                  /* bytes per slot, guard included */
+    size_t lo_off;                /* offset of the usable low end in a slot */
+    int guardable;                /* slot has a page to spare for a guard */
+    long guard_budget;            /* guards we may still create */
+    pthread_mutex_t lock;         /* global free list and carving */
+    char *free_head;
+    size_t free_n;
+    char *carve, *carve_end;      /* unused tail of the newest slab */
+    size_t next_slab_len;
+    goc_stack_slab slabs[GOC_MAX_SLABS];
+    _Atomic int nslabs;           /* read by the SIGSEGV handler */
+} goc_stack_pool;
+
+int   goc__stack_pool_init(goc_stack_pool *p, size_t usable);
+void  goc__stack_pool_destroy(goc_stack_pool *p);
+char *goc__stack_get(goc_stack_pool *p, goc_stack_cache *c, int *guarded);
+void  goc__stack_put(goc_stack_pool *p, goc_stack_cache *c, char *slot, int guarded);
+void  goc__stack_bounds(const goc_stack_pool *p, const char *slot, char **lo, size_t *size);
+/* Abort with a message if co overflowed the stack it runs on (saved sp or
+ * canary). Called by the scheduler each time co switches back. */
+void  goc__stack_check(const goc_stack_pool *p, const goc_co *co, int worker);
+int   goc__stack_install_segv_handler(void);
+void  goc__stack_restore_segv_handler(void);
+int   goc__stack_altstack_enter(void **saved);
+void  goc__stack_altstack_leave(void *saved);
+
+/* ------------------------------------------------------- coroutine pool */
+
+typedef struct goc_co_cache {
+    goc_co *head;
+    uint32_t n;
+} goc_co_cache;
+
+typedef struct goc_co_slab {
+    struct goc_co_slab *next;
+    uint32_t n;
+    goc_co cos[];
+} goc_co_slab;
+
+typedef struct goc_co_pool {
+    pthread_mutex_t lock;
+    goc_co_slab *slabs;           /* every struct ever made this run */
+    goc_co *free_head;
+    size_t free_n;
+} goc_co_pool;
+
+/* ----------------------------------------------------------------- rings */
+
+typedef struct goc_ring {
+    _Alignas(GOC_CACHELINE) _Atomic uint32_t head; /* owner and thieves (CAS) */
+    _Alignas(GOC_CACHELINE) _Atomic uint32_t tail; /* owner only */
+    _Atomic(goc_co *) slots[GOC_RING_SIZE];
+} goc_ring;
+
+/* ---------------------------------------------------------------- worker */
+
+struct goc_worker {
+    /* owner-only, hot */
+    goc_runtime *rt;
+    int index;
+    int req;                      /* GOC_REQ_* set by the running coroutine */
+    goc_co *cur;                  /* coroutine running now, or NULL */
+    goc_ctx sched_ctx;            /* the scheduler loop, on the thread's stack */
+    uint32_t tick;
+    uint32_t next_streak;
+    uint32_t rng;
+    int spinning;                 /* counted in rt->nspinning */
+    goc_co_cache cocache;
+    goc_stack_cache stacks;
+    uint64_t id_next, id_end;     /* ids handed out locally */
+    const int *victims;           /* other workers, nearest first */
+    uint64_t *victim_seen;        /* victim switch count at our last look */
+
+    /* run queue */
+    goc_ring ring;
+    _Alignas(GOC_CACHELINE) _Atomic(goc_co *) runnext;
+
+    /* counters read by other threads */
+    _Alignas(GOC_CACHELINE) _Atomic uint64_t nswitch; /* switches into coroutines */
+    _Atomic uint64_t cur_id;      /* id of the running coroutine, 0 if none */
+    _Atomic uint64_t nspawned;    /* coroutines created on this worker */
+    _Atomic uint64_t nexited;     /* coroutines ended on this worker */
+    _Atomic int idle;             /* on the idle stack */
+
+    /* timers, loop */
+    _Alignas(GOC_CACHELINE) goc_timers timers;
+    uv_loop_t loop;
+    uv_async_t wake;
+    uv_poll_t tfd_poll;
+    int tfd;
+    int64_t tfd_armed;
+
+    pthread_t thread;
+    int started;
+    void *altstack_saved;
+#ifdef GOC_ASAN
+    void *asan_sched_fake;
+    const void *asan_sched_bottom;
+    size_t asan_sched_size;
+#endif
+#ifdef GOC_TSAN
+    void *tsan_sched_fiber;
+#endif
+};
+
+struct goc_runtime {
+    int nworkers;
+    int pin;
+    goc_worker *workers;
+    goc_stack_pool stacks;
+    goc_co_pool cos;
+    struct goc_topo *topo;
+
+    /* global inject queue */
+    _Alignas(GOC_CACHELINE) pthread_mutex_t gq_lock;
+    goc_co *gq_head, *gq_tail;
+    _Atomic size_t gq_len;
+
+    /* idle workers */
+    _Alignas(GOC_CACHELINE) pthread_mutex_t idle_lock;
+    int *idle_stack;
+    int nidle_stack;
+    _Atomic int nidle;
+    _Atomic int nspinning;
+
+    /* lifecycle */
+    _Alignas(GOC_CACHELINE) _Atomic uint64_t id_gen;
+    goc_co *main_co;
+    _Atomic int shutting_down;
+    _Atomic int stopping;
+    int debug;
+
+    /* monitor */
+    pthread_t monitor;
+    pthread_mutex_t mon_lock;
+    pthread_cond_t mon_cond;
+    int mon_stop;
+    int mon_started;
+};
+
+/* ------------------------------------------------------------ internals */
+
+goc_worker *goc__worker(void);          /* this thread's worker, or NULL */
+goc_runtime *goc__runtime(void);        /* the running runtime, or NULL */
+static inline goc_co *goc__self(void)   /* running coroutine, or NULL */
+{
+    goc_worker *w = goc__worker();
+    return w ? w->cur : NULL;
+}
+
+int  goc__park_begin(goc_co *co, const char *what);
+int  goc__park(goc_co *co);             /* returns GOC_WS_* reason */
+void goc__park_abort(goc_co *co);
+int  goc__wake(goc_co *co, int reason); /* 1 if this call woke it */
+void goc__ready(goc_co *co, int next);  /* make runnable (next: the next slot) */
+int  goc__ws_to_err(int reason);        /* GOC_WS_* -> 0 / GOC_E* */
+void goc__cancel_co(goc_co *co);
+
+/* sched.c */
+void goc__switch_to_sched(goc_worker *w, goc_co *co, int req);
+void goc__enqueue_local(goc_worker *w, goc_co *co, int next);
+void goc__enqueue_global(goc_runtime *rt, goc_co *co);
+
+/* coro.c */
+goc_co *goc__co_new(goc_worker *w, void *arg, int is_task);
+void goc__co_finish(goc_worker *w, goc_co *co);
+void goc__co_release(goc_worker *w, goc_co *co);
+void goc__co_pool_destroy(goc_co_pool *p);
+void goc__cancel_all(goc_runtime *rt);
+
+/* topo.c */
+struct goc_topo;
+int  goc__topo_open(struct goc_topo **out);
+void goc__topo_close(struct goc_topo *t);
+int  goc__topo_cores(struct goc_topo *t);
+int  goc__topo_bind_thread(struct goc_topo *t, int worker);
+int  goc__topo_victims(struct goc_topo *t, int nworkers, int self, int *out);
+void goc__topo_save_binding(struct goc_topo *t);
+void goc__topo_restore_binding(struct goc_topo *t);
+
+/* monitor.c */
+int  goc__monitor_start(goc_runtime *rt);
+void goc__monitor_stop(goc_runtime *rt);
+
+#endif

@@ -1,0 +1,175 @@
+/*
+ * timer.c - per-worker timers and goc_sleep.
+ *
+ * Owns: each worker's timer heap (a 4-ary min-heap of goc_timer pointers
+ * ordered by deadline). A timer lives in its user's memory (a sleeping
+ * coroutine's frame, later a channel) and is queued on the heap of the
+ * worker that created it; that worker fires it from its scheduler loop
+ * and sleeps in uv_run until the earliest deadline through a timerfd, so
+ * wake-ups are as precise as the kernel's high-resolution timers rather
+ * than libuv's millisecond timers.
+ *
+ * Invariants: t->idx is the heap slot of a queued timer, GOC_TIMER_NONE
+ * otherwise; next_when mirrors heap[0]->when (INT64_MAX when empty) so the
+ * owner can test for due timers without the lock. A timer fires at or
+ * after its deadline, never before.
+ *
+ * Locking: the heap's spinlock. fire() runs under it, so once a remover
+ * has taken and released the lock, no fire() touches that timer anymore:
+ * that is what makes timers on coroutine stacks safe.
+ */
+#include <stdlib.h>
+
+#include "sched.h"
+
+#define ARITY 4
+
+static void set_slot(goc_timers *ts, uint32_t i, goc_timer *t)
+{
+    ts->heap[i] = t;
+    t->idx = i;
+}
+
+static void sift_up(goc_timers *ts, uint32_t i)
+{
+    goc_timer *t = ts->heap[i];
+    while (i > 0) {
+        uint32_t parent = (i - 1) / ARITY;
+        if (ts->heap[parent]->when <= t->when)
+            break;
+        set_slot(ts, i, ts->heap[parent]);
+        i = parent;
+    }
+    set_slot(ts, i, t);
+}
+
+static void sift_down(goc_timers *ts, uint32_t i)
+{
+    goc_timer *t = ts->heap[i];
+    for (;;) {
+        uint32_t first = i * ARITY + 1;
+        if (first >= ts->len)
+            break;
+        uint32_t best = first;
+        uint32_t end = first + ARITY < ts->len ? first + ARITY : ts->len;
+        for (uint32_t c = first + 1; c < end; c++)
+            if (ts->heap[c]->when < ts->heap[best]->when)
+                best = c;
+        if (ts->heap[best]->when >= t->when)
+            break;
+        set_slot(ts, i, ts->heap[best]);
+        i = best;
+    }
+    set_slot(ts, i, t);
+}
+
+static void publish_next(goc_timers *ts)
+{
+    atomic_store_explicit(&ts->next_when, ts->len ? ts->heap[0]->when : INT64_MAX,
+                          memory_order_relaxed);
+}
+
+static void heap_delete(goc_timers *ts, goc_timer *t)
+{
+    uint32_t i = t->idx;
+    t->idx = GOC_TIMER_NONE;
+    ts->len--;
+    if (i == ts->len)
+        return;
+    set_slot(ts, i, ts->heap[ts->len]);
+    sift_down(ts, i);
+    sift_up(ts, ts->heap[i]->idx);
+}
+
+void goc__timer_add(goc_worker *w, goc_timer *t)
+{
+    goc_timers *ts = &w->timers;
+    t->owner = w;
+    goc__spin_lock(&ts->lock);
+    if (ts->len == ts->cap) {
+        uint32_t cap = ts->cap ? ts->cap * 2 : 64;
+        goc_timer **h = realloc(ts->heap, cap * sizeof *h);
+        if (!h) {
+            goc__spin_unlock(&ts->lock);
+            /* Without memory we cannot wait; fire at once rather than hang. */
+            t->idx = GOC_TIMER_NONE;
+            t->fire(t);
+            return;
+        }
+        ts->heap = h;
+        ts->cap = cap;
+    }
+    set_slot(ts, ts->len++, t);
+    sift_up(ts, t->idx);
+    publish_next(ts);
+    goc__spin_unlock(&ts->lock);
+}
+
+void goc__timer_remove(goc_timer *t)
+{
+    goc_worker *w = t->owner;
+    if (!w)
+        return;
+    goc_timers *ts = &w->timers;
+    goc__spin_lock(&ts->lock);
+    if (t->idx != GOC_TIMER_NONE) {
+        heap_delete(ts, t);
+        publish_next(ts);
+    }
+    goc__spin_unlock(&ts->lock);
+}
+
+int goc__timers_run(goc_worker *w, int64_t now)
+{
+    goc_timers *ts = &w->timers;
+    int n = 0;
+    goc__spin_lock(&ts->lock);
+    while (ts->len && ts->heap[0]->when <= now) {
+        goc_timer *t = ts->heap[0];
+        heap_delete(ts, t);
+        t->fire(t);
+        n++;
+    }
+    publish_next(ts);
+    goc__spin_unlock(&ts->lock);
+    return n;
+}
+
+void goc__timers_free(goc_timers *ts)
+{
+    free(ts->heap);
+    ts->heap = NULL;
+    ts->len = ts->cap = 0;
+}
+
+static void wake_sleeper(goc_timer *t)
+{
+    goc__wake(t->co, GOC_WS_TIMEDOUT);
+}
+
+int goc_sleep(int64_t ns)
+{
+    goc_co *co = goc__self();
+    if (!co)
+        return GOC_EPERM;
+    if (ns <= 0) {
+        goc_yield();
+        return goc_cancelled() ? GOC_ECANCELED : 0;
+    }
+    int64_t now = goc_now();
+    goc_timer t = {
+        .when = ns > INT64_MAX - now ? INT64_MAX : now + ns,
+        .idx = GOC_TIMER_NONE,
+        .fire = wake_sleeper,
+        .co = co,
+    };
+    if (goc__park_begin(co, "sleep") != 0)
+        return GOC_ECANCELED;
+    goc__timer_add(goc__worker(), &t);
+    int reason = goc__park(co);
+    if (reason != GOC_WS_TIMEDOUT) {
+        goc__timer_remove(&t);
+        return GOC_ECANCELED;
+    }
+    return 0;
+}
