@@ -197,7 +197,7 @@ int goc__park_begin(goc_co *co, const char *what)
 
 int goc__park(goc_co *co)
 {
-    goc__switch_to_sched(goc__worker(), co, GOC_REQ_PARK);
+    goc__switch_away(goc__worker(), co, GOC_REQ_PARK);
     uint32_t old = atomic_fetch_and(&co->wstate, ~(uint32_t)GOC_WS_STATE_MASK);
     co->waiting_on = NULL;
     return (int)(old & GOC_WS_STATE_MASK);
@@ -394,5 +394,5 @@ void goc_yield(void)
 {
     goc_co *co = goc__self();
     if (co)
-        goc__switch_to_sched(goc__worker(), co, GOC_REQ_YIELD);
+        goc__switch_away(goc__worker(), co, GOC_REQ_YIELD);
 }

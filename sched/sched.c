@@ -46,13 +46,28 @@ static _Atomic int g_running;                   /* a goc_run is in progress */
 static _Thread_local goc_worker *tls_worker
     __attribute__((tls_model("initial-exec")));
 
-/* Not inlined and opaque to the optimiser: a coroutine may resume on
- * another thread, so the thread pointer must be read afresh each time. */
-__attribute__((noinline)) goc_worker *goc__worker(void)
+/* A coroutine may resume on another thread, so the thread pointer must be
+ * read afresh after every switch. On x86-64 an initial-exec TLS load is one
+ * %fs-relative instruction that the compiler cannot hoist across the
+ * (opaque) switch call; elsewhere compilers may cache the thread pointer
+ * within a function, so there it is read in a function of its own. */
+#if defined(__x86_64__)
+static inline goc_worker *worker_tls(void)
+{
+    return tls_worker;
+}
+#else
+__attribute__((noinline)) static goc_worker *worker_tls(void)
 {
     goc_worker *w = tls_worker;
     __asm__ volatile("" : "+r"(w) : : "memory");
     return w;
+}
+#endif
+
+goc_worker *goc__worker(void)
+{
+    return worker_tls();
 }
 
 goc_runtime *goc__runtime(void)
@@ -105,8 +120,16 @@ int goc_worker_id(void)
 
 /* ------------------------------------------------------------ run rings */
 
-static goc_co *ring_pop(goc_ring *r)
+static goc_co *ring_pop(goc_ring *r, int shared)
 {
+    if (!shared) { /* one worker: no thieves, no CAS */
+        uint32_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+        if (h == atomic_load_explicit(&r->tail, memory_order_relaxed))
+            return NULL;
+        goc_co *co = atomic_load_explicit(&r->slots[h % GOC_RING_SIZE], memory_order_relaxed);
+        atomic_store_explicit(&r->head, h + 1, memory_order_relaxed);
+        return co;
+    }
     for (;;) {
         uint32_t h = atomic_load_explicit(&r->head, memory_order_acquire);
         uint32_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
@@ -183,7 +206,7 @@ static int ring_spill(goc_worker *w, goc_co *co)
     return 1;
 }
 
-static void ring_push(goc_worker *w, goc_co *co)
+static inline void ring_push(goc_worker *w, goc_co *co)
 {
     goc_ring *r = &w->ring;
     for (;;) {
@@ -291,7 +314,7 @@ static goc_co *global_get(goc_worker *w, uint32_t max)
     return first;
 }
 
-static goc_co *local_pick(goc_worker *w)
+static inline goc_co *local_pick(goc_worker *w)
 {
     goc_co *co = atomic_load_explicit(&w->runnext, memory_order_relaxed);
     if (co && w->next_streak < GOC_NEXT_STREAK_MAX &&
@@ -300,7 +323,7 @@ static goc_co *local_pick(goc_worker *w)
         w->next_streak++;
         return co;
     }
-    co = ring_pop(&w->ring);
+    co = ring_pop(&w->ring, w->rt->nworkers > 1);
     if (co) {
         w->next_streak = 0;
         return co;
@@ -484,7 +507,8 @@ static goc_co *find_work_slow(goc_worker *w)
 static goc_co *find_work(goc_worker *w)
 {
     goc_co *co;
-    if (++w->tick % GOC_GLOBAL_CHECK_TICKS == 0) {
+    if (--w->tick == 0) {
+        w->tick = GOC_GLOBAL_CHECK_TICKS;
         run_timers_if_due(w);
         if ((co = global_get(w, 1)))
             return co;
@@ -550,7 +574,16 @@ static void on_exit_of(goc_worker *w, goc_co *co)
         stop_all(rt);
 }
 
-static void run_co(goc_worker *w, goc_co *co)
+static void set_running(goc_worker *w, goc_co *co)
+{
+    w->cur = co;
+    atomic_store_explicit(&w->cur_id, co->id, memory_order_relaxed);
+    atomic_store_explicit(&w->nswitch, atomic_load_explicit(&w->nswitch, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+}
+
+/* Make co ready to be switched to on w: off every other CPU, with a stack. */
+static inline void claim(goc_worker *w, goc_co *co)
 {
     wait_off_cpu(co);
     atomic_store_explicit(&co->on_cpu, 1, memory_order_relaxed);
@@ -559,24 +592,62 @@ static void run_co(goc_worker *w, goc_co *co)
                 (unsigned long long)co->id);
         abort();
     }
-    w->cur = co;
-    w->req = GOC_REQ_NONE;
-    atomic_store_explicit(&w->cur_id, co->id, memory_order_relaxed);
-    atomic_store_explicit(&w->nswitch, atomic_load_explicit(&w->nswitch, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
+    set_running(w, co);
+}
+
+/* First thing a coroutine does whenever it is resumed, on whatever worker:
+ * finish the sanitizer hand-over and release the coroutine that switched
+ * directly to us (its registers are saved now). */
+static inline goc_worker *after_resume(goc_co *self, int fresh)
+{
+    goc_worker *w = worker_tls();
+#ifdef GOC_ASAN
+    san_asan_finish(fresh ? NULL : self->asan_fake, NULL, NULL);
+#else
+    (void)self;
+    (void)fresh;
+#endif
+    goc_co *prev = w->prev;
+    if (prev) {
+        w->prev = NULL;
+        goc__stack_check(&w->rt->stacks, prev, w->index);
+        atomic_store_explicit(&prev->on_cpu, 0, memory_order_release);
+    }
+    return w;
+}
+
+static void san_switch_to_co(goc_worker *w, void **save, goc_co *to)
+{
 #ifdef GOC_ASAN
     char *lo;
     size_t size;
-    goc__stack_bounds(&w->rt->stacks, co->stack, &lo, &size);
-    san_asan_start(&w->asan_sched_fake, lo, size);
+    goc__stack_bounds(&w->rt->stacks, to->stack, &lo, &size);
+    san_asan_start(save, lo, size);
+#else
+    (void)w;
+    (void)save;
 #endif
 #ifdef GOC_TSAN
-    san_tsan_switch(co->tsan_fiber);
+    san_tsan_switch(to->tsan_fiber);
+#else
+    (void)to;
+#endif
+}
+
+static void run_co(goc_worker *w, goc_co *co)
+{
+    claim(w, co);
+    w->req = GOC_REQ_NONE;
+#ifdef GOC_ASAN
+    san_switch_to_co(w, &w->asan_sched_fake, co);
+#else
+    san_switch_to_co(w, NULL, co);
 #endif
     goc__ctx_switch(&w->sched_ctx, &co->ctx);
 #ifdef GOC_ASAN
     san_asan_finish(w->asan_sched_fake, NULL, NULL);
 #endif
+    co = w->cur; /* whoever switched back: direct switches may have moved on */
     w->cur = NULL;
     atomic_store_explicit(&w->cur_id, 0, memory_order_relaxed);
     goc__stack_check(&w->rt->stacks, co, w->index);
@@ -611,10 +682,35 @@ void goc__switch_to_sched(goc_worker *w, goc_co *co, int req)
     san_tsan_switch(w->tsan_sched_fiber);
 #endif
     goc__ctx_switch(&co->ctx, &w->sched_ctx);
+    after_resume(co, 0);
+}
+
+/* Yield or park: switch straight to the next local coroutine when there
+ * is one (one switch instead of two); otherwise, and every 61st time so
+ * timers and the global queue get their turn, go through the scheduler. */
+void goc__switch_away(goc_worker *w, goc_co *co, int req)
+{
+    if (--w->tick != 0) {
+        goc_co *next = local_pick(w);
+        if (next && (next->stack || w->stacks.head)) {
+            if (req == GOC_REQ_YIELD)
+                ring_push(w, co);
+            claim(w, next);
+            w->prev = co;
 #ifdef GOC_ASAN
-    w = goc__worker();
-    san_asan_finish(co->asan_fake, &w->asan_sched_bottom, &w->asan_sched_size);
+            san_switch_to_co(w, &co->asan_fake, next);
+#else
+            san_switch_to_co(w, NULL, next);
 #endif
+            goc__ctx_switch_inline(&co->ctx, &next->ctx);
+            after_resume(co, 0);
+            return;
+        }
+        w->handoff = next; /* needs a fresh stack: let the scheduler do it */
+    } else {
+        w->tick = 1; /* the scheduler's find_work takes the periodic turn */
+    }
+    goc__switch_to_sched(w, co, req);
 }
 
 static void co_entry(void);
@@ -643,9 +739,7 @@ static void co_entry(void)
 {
     goc_worker *w = goc__worker();
     goc_co *co = w->cur;
-#ifdef GOC_ASAN
-    san_asan_finish(NULL, &w->asan_sched_bottom, &w->asan_sched_size);
-#endif
+    after_resume(co, 1);
     goc__co_body(co);
     goc__switch_to_sched(goc__worker(), co, GOC_REQ_EXIT);
     abort(); /* an exited coroutine is never resumed */
@@ -653,9 +747,13 @@ static void co_entry(void)
 
 static void worker_loop(goc_worker *w)
 {
-    goc_co *co;
-    while ((co = find_work(w)))
+    for (;;) {
+        goc_co *co = w->handoff;
+        w->handoff = NULL;
+        if (!co && !(co = find_work(w)))
+            return;
         run_co(w, co);
+    }
 }
 
 /* --------------------------------------------------- worker threads */
@@ -678,6 +776,17 @@ static void on_timerfd(uv_poll_t *h, int status, int events)
 static void worker_enter(goc_worker *w)
 {
     tls_worker = w;
+#ifdef GOC_ASAN
+    pthread_attr_t attr;
+    void *addr = NULL;
+    size_t size = 0;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        pthread_attr_getstack(&attr, &addr, &size);
+        pthread_attr_destroy(&attr);
+    }
+    w->asan_sched_bottom = addr;
+    w->asan_sched_size = size;
+#endif
     if (w->rt->pin)
         goc__topo_bind_thread(w->rt->topo, w->index);
     goc__stack_altstack_enter(&w->altstack_saved);
@@ -716,6 +825,7 @@ static int worker_init(goc_runtime *rt, goc_worker *w, int index, int *victims, 
     w->victim_seen = seen;
     w->tfd = -1;
     w->tfd_armed = INT64_MAX;
+    w->tick = GOC_GLOBAL_CHECK_TICKS;
     atomic_store(&w->timers.next_when, INT64_MAX);
     if (uv_loop_init(&w->loop) != 0)
         return GOC_ENOMEM;

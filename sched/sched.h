@@ -234,6 +234,8 @@ struct goc_worker {
     int index;
     int req;                      /* GOC_REQ_* set by the running coroutine */
     goc_co *cur;                  /* coroutine running now, or NULL */
+    goc_co *prev;                 /* left by a direct switch; released by the next */
+    goc_co *handoff;              /* picked by a coroutine, for the scheduler to run */
     goc_ctx sched_ctx;            /* the scheduler loop, on the thread's stack */
     uint32_t tick;
     uint32_t next_streak;
@@ -332,6 +334,7 @@ void goc__cancel_co(goc_co *co);
 
 /* sched.c */
 void goc__switch_to_sched(goc_worker *w, goc_co *co, int req);
+void goc__switch_away(goc_worker *w, goc_co *co, int req); /* YIELD or PARK */
 void goc__enqueue_local(goc_worker *w, goc_co *co, int next);
 void goc__enqueue_global(goc_runtime *rt, goc_co *co);
 
