@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../sched/sched.h"
+#include "../sched/runtime.h"
 
 struct goc_wg {
     _Atomic int64_t count;

@@ -23,7 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "sched.h"
+#include "runtime.h"
 
 #define CO_SLAB 256
 #define CO_CACHE_MAX 64

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "sched.h"
+#include "runtime.h"
 
 #define SAMPLE_NS 20000000LL
 #define STALL_NS 100000000LL

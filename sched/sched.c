@@ -39,7 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sched.h"
+#include "runtime.h"
 
 static goc_runtime *g_rt;                       /* owned by goc_run */
 static _Atomic int g_running;                   /* a goc_run is in progress */
@@ -184,25 +184,30 @@ static void global_push_batch(goc_runtime *rt, goc_co *head, goc_co *tail, size_
     pthread_mutex_unlock(&rt->gq_lock);
 }
 
-/* Ring full: move half of it, plus co, to the global queue. */
-static int ring_spill(goc_worker *w, goc_co *co)
+/* Ring full: move half of it, plus co, to the global queue. It runs on
+ * coroutine stacks (a spawn or a wake-up can fill the ring), so it keeps
+ * no batch array: it claims the slots with the CAS first (from then on
+ * only the owner, us, writes them), then links them in place. */
+__attribute__((noinline)) static int ring_spill(goc_worker *w, goc_co *co)
 {
-    goc_co *batch[GOC_RING_SIZE / 2 + 1];
     goc_ring *r = &w->ring;
     uint32_t h = atomic_load_explicit(&r->head, memory_order_acquire);
     uint32_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
     uint32_t n = (t - h) / 2;
     if (n != GOC_RING_SIZE / 2)
         return 0; /* a thief made room meanwhile */
-    for (uint32_t i = 0; i < n; i++)
-        batch[i] = atomic_load_explicit(&r->slots[(h + i) % GOC_RING_SIZE], memory_order_relaxed);
     if (!atomic_compare_exchange_strong_explicit(&r->head, &h, h + n,
                                                  memory_order_acq_rel, memory_order_relaxed))
         return 0;
-    batch[n] = co;
-    for (uint32_t i = 0; i < n; i++)
-        batch[i]->next = batch[i + 1];
-    global_push_batch(w->rt, batch[0], co, n + 1);
+    goc_co *first = atomic_load_explicit(&r->slots[h % GOC_RING_SIZE], memory_order_relaxed);
+    goc_co *last = first;
+    for (uint32_t i = 1; i < n; i++) {
+        goc_co *x = atomic_load_explicit(&r->slots[(h + i) % GOC_RING_SIZE], memory_order_relaxed);
+        last->next = x;
+        last = x;
+    }
+    last->next = co;
+    global_push_batch(w->rt, first, co, n + 1);
     return 1;
 }
 
@@ -555,7 +560,10 @@ static void stop_all(goc_runtime *rt)
 static void on_exit_of(goc_worker *w, goc_co *co)
 {
     goc_runtime *rt = w->rt;
-    goc__stack_put(&rt->stacks, &w->stacks, co->stack, co->stack_guarded);
+    if (co->stack_kind == GOC_STACK_OWN)
+        goc__stack_put_own(&rt->stacks);
+    else
+        goc__stack_put(&rt->stacks, &w->stacks, co->stack, co->stack_kind);
     co->stack = NULL;
 #ifdef GOC_TSAN
     san_tsan_destroy(co->tsan_fiber);
@@ -621,7 +629,7 @@ static void san_switch_to_co(goc_worker *w, void **save, goc_co *to)
 #ifdef GOC_ASAN
     char *lo;
     size_t size;
-    goc__stack_bounds(&w->rt->stacks, to->stack, &lo, &size);
+    goc__stack_bounds(&w->rt->stacks, to, &lo, &size);
     san_asan_start(save, lo, size);
 #else
     (void)w;
@@ -717,15 +725,22 @@ static void co_entry(void);
 
 static int give_stack(goc_worker *w, goc_co *co)
 {
+    goc_stack_pool *p = &w->rt->stacks;
     int guarded = 0;
-    char *slot = goc__stack_get(&w->rt->stacks, &w->stacks, &guarded);
+    char *slot;
+    if (co == w->rt->main_co && p->usable < GOC_STACK_DEFAULT) {
+        slot = goc__stack_get_own(p, GOC_STACK_DEFAULT);
+        guarded = GOC_STACK_OWN;
+    } else {
+        slot = goc__stack_get(p, &w->stacks, &guarded);
+    }
     if (!slot)
         return GOC_ENOMEM;
     co->stack = slot;
-    co->stack_guarded = (uint8_t)guarded;
+    co->stack_kind = (uint8_t)guarded;
     char *lo;
     size_t size;
-    goc__stack_bounds(&w->rt->stacks, slot, &lo, &size);
+    goc__stack_bounds(p, co, &lo, &size);
     goc__ctx_make(&co->ctx, lo, size, co_entry);
 #ifdef GOC_TSAN
     co->tsan_fiber = san_tsan_create();

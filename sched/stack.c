@@ -33,7 +33,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "sched.h"
+#include "runtime.h"
 
 #define CANARY_BYTES 64
 #define CACHE_MAX 64
@@ -91,6 +91,7 @@ int goc__stack_pool_init(goc_stack_pool *p, size_t usable)
 
 void goc__stack_pool_destroy(goc_stack_pool *p)
 {
+    goc__stack_put_own(p);
     int n = atomic_load(&p->nslabs);
     atomic_store(&p->nslabs, 0);
     for (int i = 0; i < n; i++)
@@ -98,11 +99,40 @@ void goc__stack_pool_destroy(goc_stack_pool *p)
     pthread_mutex_destroy(&p->lock);
 }
 
-/* The usable stack of a slot: [*lo, *lo + *size), canary excluded. */
-void goc__stack_bounds(const goc_stack_pool *p, const char *slot, char **lo, size_t *size)
+/* The usable stack of co: [*lo, *lo + *size), canary excluded. */
+void goc__stack_bounds(const goc_stack_pool *p, const goc_co *co, char **lo, size_t *size)
 {
-    *lo = (char *)slot + p->lo_off + CANARY_BYTES;
+    if (co->stack_kind == GOC_STACK_OWN) {
+        *lo = p->own.base + page_size();
+        *size = p->own.len - page_size();
+        return;
+    }
+    *lo = co->stack + p->lo_off + CANARY_BYTES;
     *size = p->slot - p->lo_off - CANARY_BYTES;
+}
+
+char *goc__stack_get_own(goc_stack_pool *p, size_t usable)
+{
+    size_t len = page_size() + round_up(usable, page_size());
+    char *base = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (base == MAP_FAILED)
+        return NULL;
+    if (mprotect(base, page_size(), PROT_NONE) != 0) {
+        munmap(base, len);
+        return NULL;
+    }
+    p->own.base = base;
+    p->own.len = len;
+    return base;
+}
+
+void goc__stack_put_own(goc_stack_pool *p)
+{
+    if (p->own.base)
+        munmap(p->own.base, p->own.len);
+    p->own.base = NULL;
+    p->own.len = 0;
 }
 
 /* While a slot is free, its top two words hold the free-list link and
@@ -255,15 +285,18 @@ static void report_overflow(const char *how, uint64_t id, size_t size, int worke
 
 void goc__stack_check(const goc_stack_pool *p, const goc_co *co, int worker)
 {
-    char *lo = co->stack + p->lo_off;
 #if !(defined(GOC_CTX_UCONTEXT) && GOC_CTX_UCONTEXT)
-    if ((char *)co->ctx.sp < lo + CANARY_BYTES) {
-        report_overflow("stack pointer below the stack", co->id, p->usable, worker);
+    char *usable_lo;
+    size_t size;
+    goc__stack_bounds(p, co, &usable_lo, &size);
+    if ((char *)co->ctx.sp < usable_lo) {
+        report_overflow("stack pointer below the stack", co->id, size, worker);
         abort();
     }
 #endif
-    if (co->stack_guarded)
+    if (co->stack_kind != GOC_STACK_POOL)
         return;
+    char *lo = co->stack + p->lo_off;
     const uint64_t *w = (const uint64_t *)lo;
     uint64_t want = p->guardable ? 0 : CANARY_WORD;
     for (int i = 0; i < CANARY_BYTES / 8; i++) {
@@ -280,6 +313,8 @@ static int segv_installed;
 static int guard_hit(const goc_runtime *rt, const char *addr)
 {
     const goc_stack_pool *p = &rt->stacks;
+    if (p->own.base && addr >= p->own.base && addr < p->own.base + page_size())
+        return 1;
     if (!p->guardable)
         return 0;
     int n = atomic_load_explicit(&p->nslabs, memory_order_acquire);
@@ -296,7 +331,10 @@ static void on_segv(int sig, siginfo_t *si, void *uctx)
     goc_runtime *rt = goc__runtime();
     goc_worker *w = goc__worker();
     if (rt && w && w->cur && guard_hit(rt, (const char *)si->si_addr)) {
-        report_overflow("guard page hit", w->cur->id, rt->stacks.usable, w->index);
+        char *lo;
+        size_t size;
+        goc__stack_bounds(&rt->stacks, w->cur, &lo, &size);
+        report_overflow("guard page hit", w->cur->id, w->cur->stack_kind == GOC_STACK_OWN ? size : rt->stacks.usable, w->index);
         signal(SIGABRT, SIG_DFL);
         abort();
     }

@@ -20,7 +20,7 @@
  */
 #include <stdlib.h>
 
-#include "sched.h"
+#include "runtime.h"
 
 #define ARITY 4
 

@@ -14,7 +14,7 @@
 #include <hwloc.h>
 #include <stdlib.h>
 
-#include "sched.h"
+#include "runtime.h"
 
 struct goc_topo {
     hwloc_topology_t t;

@@ -1,5 +1,5 @@
 /*
- * sched.h - internal interface of the scheduler (never installed).
+ * runtime.h - internal interface of the scheduler (never installed).
  *
  * The pieces and who owns what:
  *   goc_co       one coroutine; also the goc_task handle. Structs come from
@@ -34,8 +34,8 @@
  * on_cpu is 1 from the moment a worker switches to it until its worker has
  * switched back to the scheduler; a worker about to run it waits for 0.
  */
-#ifndef GOC_SCHED_H
-#define GOC_SCHED_H
+#ifndef GOC_RUNTIME_H
+#define GOC_RUNTIME_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -85,7 +85,7 @@ typedef struct goc_co {
     _Atomic uint8_t life;
     uint8_t is_task;
     uint8_t exit_canceled;        /* cancel was pending when it returned */
-    uint8_t stack_guarded;        /* its stack slot has a guard page */
+    uint8_t stack_kind;           /* GOC_STACK_POOL, _POOL_GUARDED or _OWN */
     char *stack;                  /* base of its stack slot; NULL until first run */
     union {
         void (*go)(void *);       /* goc_go */
@@ -161,6 +161,8 @@ void goc__timers_free(goc_timers *ts);
 
 /* ---------------------------------------------------------------- stacks */
 
+enum { GOC_STACK_POOL = 0, GOC_STACK_POOL_GUARDED = 1, GOC_STACK_OWN = 2 };
+
 typedef struct goc_stack_cache {
     char *head;                   /* free slots linked through their top word */
     uint32_t n;
@@ -183,13 +185,18 @@ typedef struct goc_stack_pool {
     size_t next_slab_len;
     goc_stack_slab slabs[GOC_MAX_SLABS];
     _Atomic int nslabs;           /* read by the SIGSEGV handler */
+    goc_stack_slab own;           /* the main coroutine's own stack, if any */
 } goc_stack_pool;
 
 int   goc__stack_pool_init(goc_stack_pool *p, size_t usable);
 void  goc__stack_pool_destroy(goc_stack_pool *p);
 char *goc__stack_get(goc_stack_pool *p, goc_stack_cache *c, int *guarded);
 void  goc__stack_put(goc_stack_pool *p, goc_stack_cache *c, char *slot, int guarded);
-void  goc__stack_bounds(const goc_stack_pool *p, const char *slot, char **lo, size_t *size);
+void  goc__stack_bounds(const goc_stack_pool *p, const goc_co *co, char **lo, size_t *size);
+/* The main coroutine's stack: its own guarded mapping of at least the
+ * default size, so main can use stdio even when coroutines are tiny. */
+char *goc__stack_get_own(goc_stack_pool *p, size_t usable);
+void  goc__stack_put_own(goc_stack_pool *p);
 /* Abort with a message if co overflowed the stack it runs on (saved sp or
  * canary). Called by the scheduler each time co switches back. */
 void  goc__stack_check(const goc_stack_pool *p, const goc_co *co, int worker);
