@@ -2,20 +2,28 @@
  * wg.c - goc_wg, a WaitGroup as in Go's sync.WaitGroup.
  *
  * Owns: the counter and the queue of parked waiters.
- * Invariants: count >= 0 (going below is a bug and aborts, as Go panics);
- * when count reaches 0 every waiter queued at that moment is woken.
- * Locking: count is atomic, so done() is one atomic add unless it reaches
- * zero; lock guards the waiter queue. A waiter checks count under the lock
- * and the zero-crossing wakes under the lock, so no wake-up is lost.
+ *
+ * state = count << 1 | LOCKED. The lock bit guards the waiter queue and
+ * lives in the same word as the count, so the last goc_wg_done can end
+ * with one store that publishes "zero, unlocked": after that store it
+ * never touches the wg again. That is what makes it safe to free the wg
+ * as soon as goc_wg_wait returns (as Go allows), even while the goc_wg_done
+ * that released it is still returning:
+ *   - a waiter that reads count 0 and no lock returns at once;
+ *   - a woken waiter waits until the lock bit is clear before returning;
+ *   - the zero crossing happens only with the lock held.
+ * Invariants: count >= 0 (going below is a bug and aborts, as Go panics).
  */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../sched/runtime.h"
+#include "runtime.h"
+
+#define LOCKED ((int64_t)1)
 
 struct goc_wg {
-    _Atomic int64_t count;
-    goc_spin lock;
+    _Atomic int64_t state;
     goc_waitq waiters;
 };
 
@@ -29,26 +37,79 @@ void goc_wg_free(goc_wg *wg)
     free(wg);
 }
 
-static void wake_all(goc_wg *wg)
+static void relax(unsigned *spins)
 {
-    goc__spin_lock(&wg->lock);
-    goc_waiter *w;
-    while ((w = goc__waitq_pop(&wg->waiters)))
-        goc__wake(w->co, GOC_WS_WOKEN);
-    goc__spin_unlock(&wg->lock);
+    if (++*spins < 64) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    } else {
+        sched_yield();
+    }
+}
+
+/* Set the lock bit; returns the state with the bit set. */
+static int64_t lock_state(goc_wg *wg)
+{
+    unsigned spins = 0;
+    int64_t s = atomic_load(&wg->state);
+    for (;;) {
+        if (s & LOCKED) {
+            relax(&spins);
+            s = atomic_load(&wg->state);
+            continue;
+        }
+        if (atomic_compare_exchange_weak(&wg->state, &s, s | LOCKED))
+            return s | LOCKED;
+    }
+}
+
+static void unlock_state(goc_wg *wg)
+{
+    atomic_fetch_and(&wg->state, ~LOCKED);
+}
+
+static void wait_unlocked(goc_wg *wg)
+{
+    unsigned spins = 0;
+    while (atomic_load(&wg->state) & LOCKED)
+        relax(&spins);
+}
+
+static void negative(goc_wg *wg, int delta)
+{
+    fprintf(stderr, "goc: negative WaitGroup counter (goc_wg_add(%p, %d))\n", (void *)wg, delta);
+    abort();
 }
 
 void goc_wg_add(goc_wg *wg, int delta)
 {
     if (!wg || delta == 0)
         return;
-    int64_t v = atomic_fetch_add(&wg->count, delta) + delta;
-    if (v < 0) {
-        fprintf(stderr, "goc: negative WaitGroup counter (goc_wg_add(%p, %d))\n", (void *)wg, delta);
-        abort();
+    int64_t d = (int64_t)delta * 2;
+    int64_t s = atomic_load(&wg->state);
+    for (;;) {
+        int64_t count = (s >> 1) + delta;
+        if (count < 0)
+            negative(wg, delta);
+        if (count > 0 || (s >> 1) == 0) { /* no zero crossing */
+            if (atomic_compare_exchange_weak(&wg->state, &s, s + d))
+                return;
+            continue;
+        }
+        break;
     }
-    if (v == 0)
-        wake_all(wg);
+    /* Zero crossing: take the lock, wake everyone, publish 0 unlocked. */
+    s = lock_state(wg);
+    if ((s >> 1) + delta != 0) { /* someone added meanwhile */
+        atomic_fetch_add(&wg->state, d);
+        unlock_state(wg);
+        return;
+    }
+    goc_waiter *w;
+    while ((w = goc__waitq_pop(&wg->waiters)))
+        goc__wake(w->co, GOC_WS_WOKEN);
+    atomic_store(&wg->state, 0); /* the last touch */
 }
 
 void goc_wg_done(goc_wg *wg)
@@ -63,24 +124,26 @@ int goc_wg_wait(goc_wg *wg)
     goc_co *self = goc__self();
     if (!self)
         return GOC_EPERM;
-    if (atomic_load(&wg->count) == 0)
+    if (atomic_load(&wg->state) == 0)
         return 0;
     if (goc__park_begin(self, "WaitGroup") != 0)
         return GOC_ECANCELED;
     goc_waiter me = { .co = self };
-    goc__spin_lock(&wg->lock);
-    if (atomic_load(&wg->count) == 0) {
-        goc__spin_unlock(&wg->lock);
+    int64_t s = lock_state(wg);
+    if ((s >> 1) == 0) {
+        unlock_state(wg);
         goc__park_abort(self);
         return 0;
     }
     goc__waitq_push(&wg->waiters, &me);
-    goc__spin_unlock(&wg->lock);
+    unlock_state(wg);
     int reason = goc__park(self);
-    if (reason == GOC_WS_WOKEN)
+    if (reason == GOC_WS_WOKEN) {
+        wait_unlocked(wg); /* let the waker finish with the wg */
         return 0;
-    goc__spin_lock(&wg->lock);
+    }
+    lock_state(wg);
     goc__waitq_remove(&wg->waiters, &me);
-    goc__spin_unlock(&wg->lock);
+    unlock_state(wg);
     return GOC_ECANCELED;
 }

@@ -124,7 +124,8 @@ goc_co *goc__co_new(goc_worker *w, void *arg, int is_task)
     co->stack = NULL;
     co->arg = arg;
     co->result = NULL;
-    co->is_task = (uint8_t)is_task;
+    co->flags = is_task ? GOC_CO_TASK : 0;
+    co->stack_kind = GOC_STACK_POOL;
     co->exit_canceled = 0;
     co->waiting_on = NULL;
     co->id = next_id(w);
@@ -153,7 +154,7 @@ void goc__co_release(goc_worker *w, goc_co *co)
 
 void goc__co_body(goc_co *co)
 {
-    if (co->is_task)
+    if (co->flags & GOC_CO_TASK)
         co->result = co->fn.task(co->arg);
     else
         co->fn.go(co->arg);
@@ -164,7 +165,7 @@ void goc__co_finish(goc_worker *w, goc_co *co)
 {
     co->exit_canceled = (atomic_load(&co->wstate) & GOC_WS_CANCEL) != 0;
     atomic_store(&co->life, GOC_LIFE_DEAD);
-    if (co->is_task) {
+    if (co->flags & GOC_CO_TASK) {
         uintptr_t j = atomic_exchange_explicit(&co->join, GOC_JOIN_DONE, memory_order_acq_rel);
         if (j != GOC_JOIN_NONE && j != GOC_JOIN_DONE)
             goc__wake((goc_co *)j, GOC_WS_WOKEN);
@@ -179,7 +180,9 @@ int goc__start_main(goc_runtime *rt, void (*fn)(void *), void *arg)
     if (!co)
         return GOC_ENOMEM;
     co->fn.go = fn;
-    rt->main_co = co;
+    co->flags |= GOC_CO_MAIN;
+    if (rt->stacks.usable < GOC_STACK_DEFAULT)
+        co->stack_kind = GOC_STACK_OWN; /* give_stack maps it */
     goc__enqueue_local(w0, co, 0);
     return 0;
 }

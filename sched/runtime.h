@@ -69,6 +69,8 @@ enum { GOC_LIFE_FREE = 0, GOC_LIFE_ALIVE = 1, GOC_LIFE_DEAD = 2 };
 /* What a coroutine asks its worker's scheduler when it switches back. */
 enum { GOC_REQ_NONE = 0, GOC_REQ_YIELD, GOC_REQ_PARK, GOC_REQ_EXIT };
 
+enum { GOC_CO_TASK = 1, GOC_CO_MAIN = 2 };
+
 /* join word of a task */
 #define GOC_JOIN_NONE ((uintptr_t)0)
 #define GOC_JOIN_DONE ((uintptr_t)1)
@@ -83,7 +85,7 @@ typedef struct goc_co {
     _Atomic uint32_t on_cpu;      /* 1 while some worker runs on its stack */
     _Atomic uint32_t refs;        /* 1 for running, +1 for a goc_task handle */
     _Atomic uint8_t life;
-    uint8_t is_task;
+    uint8_t flags;                /* GOC_CO_TASK, GOC_CO_MAIN */
     uint8_t exit_canceled;        /* cancel was pending when it returned */
     uint8_t stack_kind;           /* GOC_STACK_POOL, _POOL_GUARDED or _OWN */
     char *stack;                  /* base of its stack slot; NULL until first run */
@@ -147,9 +149,14 @@ struct goc_timer {
 };
 #define GOC_TIMER_NONE UINT32_MAX
 
+typedef struct goc_heap_slot {
+    int64_t when;                 /* copy of t->when: comparisons stay in the array */
+    goc_timer *t;
+} goc_heap_slot;
+
 typedef struct goc_timers {
     goc_spin lock;
-    goc_timer **heap;             /* 4-ary min-heap on when */
+    goc_heap_slot *heap;          /* 4-ary min-heap on when */
     uint32_t len, cap;
     _Atomic int64_t next_when;    /* heap[0]->when or INT64_MAX, readable unlocked */
 } goc_timers;
@@ -308,7 +315,6 @@ struct goc_runtime {
 
     /* lifecycle */
     _Alignas(GOC_CACHELINE) _Atomic uint64_t id_gen;
-    goc_co *main_co;
     _Atomic int shutting_down;
     _Atomic int stopping;
     int debug;

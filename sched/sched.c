@@ -569,12 +569,11 @@ static void on_exit_of(goc_worker *w, goc_co *co)
     san_tsan_destroy(co->tsan_fiber);
     co->tsan_fiber = NULL;
 #endif
-    int was_main = co == rt->main_co;
+    int was_main = (co->flags & GOC_CO_MAIN) != 0;
     atomic_store_explicit(&co->on_cpu, 0, memory_order_release);
     goc__co_finish(w, co);
     atomic_fetch_add(&w->nexited, 1);
     if (was_main) {
-        rt->main_co = NULL;
         atomic_store(&rt->shutting_down, 1);
         goc__cancel_all(rt);
     }
@@ -728,7 +727,7 @@ static int give_stack(goc_worker *w, goc_co *co)
     goc_stack_pool *p = &w->rt->stacks;
     int guarded = 0;
     char *slot;
-    if (co == w->rt->main_co && p->usable < GOC_STACK_DEFAULT) {
+    if (co->stack_kind == GOC_STACK_OWN) {
         slot = goc__stack_get_own(p, GOC_STACK_DEFAULT);
         guarded = GOC_STACK_OWN;
     } else {
