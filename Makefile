@@ -1,0 +1,102 @@
+# goc: a thin wrapper around CMake/CTest.
+#
+#   make demo      install missing Debian packages, build, run examples/hello
+#   make test      install missing packages, then build + ctest three times:
+#                  build/ (plain), build-asan/ (ASan+UBSan), build-tsan/ (TSan)
+#   make deps      install missing Debian packages (apt-get, as root or via sudo)
+#   make build     configure and build in build/
+#   make bench     build and run build/bench/goc-bench (BENCH_ARGS=...)
+#   make compare   goc-bench against the Go and Python peers (bench/compare.sh)
+#   make install   install build/ into PREFIX (default /usr/local)
+#   make clean     remove the build directories
+#
+# Variables: JOBS (build jobs; default: number of CPUs), CTEST_JOBS (2),
+# BUILD_TYPE (RelWithDebInfo), CMAKE_FLAGS (extra -D options), BENCH_ARGS,
+# COMPARE_ARGS (e.g. --quick).
+.POSIX:
+.SUFFIXES:
+
+CMAKE       = cmake
+CTEST       = ctest
+JOBS        =
+CTEST_JOBS  = 2
+BUILD_TYPE  = RelWithDebInfo
+CMAKE_FLAGS =
+BENCH_ARGS  = all
+COMPARE_ARGS =
+PREFIX      = /usr/local
+
+DEBS = libuv1-dev libhwloc-dev libcmocka-dev cmake pkg-config gcc libc6-dev \
+       clang golang-go python3
+
+# The build's -j: $(JOBS), or the number of CPUs.
+NJOBS = j="$(JOBS)"; j="$${j:-$$(nproc 2>/dev/null || echo 2)}"
+
+all: build
+
+deps:
+	@if ! command -v dpkg >/dev/null 2>&1; then \
+	  echo "deps: not a Debian system; install these yourself: $(DEBS)"; exit 0; \
+	fi; \
+	missing=""; \
+	for p in $(DEBS); do \
+	  dpkg -s "$$p" 2>/dev/null | grep -q '^Status: install ok installed' || \
+	    missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "deps: all present"; exit 0; fi; \
+	echo "deps: installing$$missing"; \
+	if [ "$$(id -u)" -eq 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; \
+	else echo "deps: need root (or sudo) to install$$missing" >&2; exit 1; fi; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update && \
+	$$sudo env DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y --no-install-recommends $$missing
+
+build:
+	$(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DGOC_SANITIZE=none $(CMAKE_FLAGS)
+	@$(NJOBS); echo "$(CMAKE) --build build -j $$j"; $(CMAKE) --build build -j "$$j"
+
+# deps before build even under make -j: build runs as a second step.
+demo: deps
+	@$(MAKE) build
+	./build/examples/hello
+
+# Each of the three runs even when another failed; the target fails if any did.
+test: deps
+	@failed=""; \
+	$(MAKE) test-plain || failed="$$failed plain"; \
+	$(MAKE) test-asan  || failed="$$failed asan"; \
+	$(MAKE) test-tsan  || failed="$$failed tsan"; \
+	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed" >&2; exit 1; fi; \
+	echo "make test: plain, asan and tsan builds all passed"
+
+test-plain: build
+	$(CTEST) --test-dir build --output-on-failure -j $(CTEST_JOBS)
+
+test-asan:
+	$(CMAKE) -S . -B build-asan -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DGOC_SANITIZE=address $(CMAKE_FLAGS)
+	@$(NJOBS); echo "$(CMAKE) --build build-asan -j $$j"; $(CMAKE) --build build-asan -j "$$j"
+	$(CTEST) --test-dir build-asan --output-on-failure -j $(CTEST_JOBS)
+
+test-tsan:
+	$(CMAKE) -S . -B build-tsan -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DGOC_SANITIZE=thread $(CMAKE_FLAGS)
+	@$(NJOBS); echo "$(CMAKE) --build build-tsan -j $$j"; $(CMAKE) --build build-tsan -j "$$j"
+	$(CTEST) --test-dir build-tsan --output-on-failure -j $(CTEST_JOBS)
+
+bench: build
+	@if [ ! -x build/bench/goc-bench ]; then \
+	  echo "bench: no build/bench/goc-bench (is bench/goc-bench.c there?)" >&2; exit 1; fi
+	./build/bench/goc-bench $(BENCH_ARGS)
+
+compare: deps
+	@$(MAKE) build
+	@if [ ! -f bench/compare.sh ]; then echo "compare: no bench/compare.sh yet" >&2; exit 1; fi
+	bash bench/compare.sh $(COMPARE_ARGS)
+
+install: build
+	$(CMAKE) --install build --prefix "$(PREFIX)"
+
+clean:
+	rm -rf build build-asan build-tsan
+
+.PHONY: all deps build demo test test-plain test-asan test-tsan bench compare install clean

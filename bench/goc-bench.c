@@ -1,0 +1,948 @@
+/*
+ * goc-bench - the project's benchmark program (see shared BENCHMARKS.md).
+ *
+ *   goc-bench <workload> [--workers N] [--n N] [--stack-size BYTES] [--runs R]
+ *   goc-bench all [options]      run every workload that is implemented
+ *   goc-bench list               name the workloads
+ *
+ * Each workload prints exactly one JSON object on one line on stdout, e.g.
+ *
+ *   {"workload":"yield","workers":1,"n":5000000,"value":12.3,"unit":"ns/switch","ok":true}
+ *
+ * and goc-bench exits non-zero when any workload's own check failed
+ * ("ok":false) or the runtime refused to start.
+ *
+ * How figures are taken:
+ *   - Only the public API of goc.h is used.
+ *   - Every timed span is measured with goc_now() inside the main coroutine,
+ *     i.e. after the runtime has started; goc_run's start-up and shut-down
+ *     are never inside a measurement.
+ *   - One "run" is one goc_run() call: a fresh runtime each time. A workload
+ *     is run once; if that run's timed span was under 1 s it is run 4 more
+ *     times (5 in all) and every figure reported is the median over the runs
+ *     (each field separately). --runs R fixes the number of runs instead.
+ *     idle is the exception: it always runs once (see bench_idle).
+ *   - A workload is "ok" only if its check passed in every run.
+ *   - Main coroutines stay light on stack (--stack-size may be as small as
+ *     2048 and the main coroutine gets it too): no stdio, sorting or
+ *     allocation inside them; that happens before and after goc_run.
+ *
+ * Workers: --workers 0 means one per core (the library decides; the JSON
+ * reports the count goc_workers() gave inside the run). Each workload has
+ * its own default when --workers is not given (yield: 1, others: 0).
+ *
+ * Adding a workload (pingpong, mpmc, select, sieve, skynet, echo need
+ * channels): write `static bool bench_NAME(const bench_opts *o)` that
+ * prints its JSON line with json_begin()/json_*()/json_end() and returns its
+ * ok, then fill in its row of the `workloads` table at the bottom.
+ */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* open, read, close */
+#endif
+
+#include "goc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h> /* isfinite: a macro, no libm needed */
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------ options */
+
+typedef struct bench_opts {
+    const char *workload;   /* the name being run (for the JSON) */
+    int         workers;    /* as given, or the workload's default */
+    bool        workers_set;
+    long        n;          /* as given, or the workload's default */
+    bool        n_set;
+    size_t      stack_size; /* 0: the library's default */
+    int         runs;       /* 0: automatic (1, or 5 if a run is under 1 s) */
+} bench_opts;
+
+/* ------------------------------------------------------------ timing / stats */
+
+#define NS_PER_MS 1000000.0
+#define NS_PER_US 1000.0
+#define AUTO_RUNS 5
+#define ONE_SECOND_NS INT64_C(1000000000)
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median of v[0..n-1] (n >= 1); sorts v in place. */
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return (n % 2) ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
+/* Nearest-rank percentile p (0 < p <= 1) of a sorted array. */
+static int64_t percentile_sorted(const int64_t *sorted, size_t n, double p)
+{
+    double exact = p * (double)n;
+    size_t rank = (size_t)exact;
+    if ((double)rank < exact)
+        rank++; /* ceil without libm */
+    if (rank < 1)
+        rank = 1;
+    if (rank > n)
+        rank = n;
+    return sorted[rank - 1];
+}
+
+/* Marsaglia's xorshift64 (13, 7, 17): the same generator in the C, Go and
+ * Python versions, so the cpu job and the timer durations are identical. */
+static inline uint64_t xorshift64(uint64_t x)
+{
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+}
+
+/* ------------------------------------------------------------ JSON output */
+
+static bool json_first;
+
+static void json_key(const char *key)
+{
+    printf("%s\"%s\":", json_first ? "{" : ",", key);
+    json_first = false;
+}
+
+static void json_str(const char *key, const char *val)
+{
+    json_key(key);
+    printf("\"%s\"", val); /* only our own fixed ASCII strings: no escaping */
+}
+
+static void json_int(const char *key, long long val)
+{
+    json_key(key);
+    printf("%lld", val);
+}
+
+static void json_num(const char *key, double val)
+{
+    json_key(key);
+    if (!isfinite(val)) {
+        printf("null");
+        return;
+    }
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.3f", val);
+    char *dot = strchr(buf, '.');
+    if (dot) { /* trim "12.300" to "12.3", "4096.000" to "4096" */
+        char *end = buf + strlen(buf) - 1;
+        while (end > dot && *end == '0')
+            *end-- = '\0';
+        if (end == dot)
+            *end = '\0';
+    }
+    if (strcmp(buf, "-0") == 0)
+        strcpy(buf, "0");
+    printf("%s", buf);
+}
+
+static void json_bool(const char *key, bool val)
+{
+    json_key(key);
+    printf("%s", val ? "true" : "false");
+}
+
+/* Every line starts with workload, workers, n, value, unit ... */
+static void json_begin(const bench_opts *o, int workers, long n, double value,
+                       const char *unit)
+{
+    json_first = true;
+    json_str("workload", o->workload);
+    json_int("workers", workers);
+    json_int("n", n);
+    json_num("value", value);
+    json_str("unit", unit);
+}
+
+/* ... and ends with ok. */
+static void json_end(bool ok)
+{
+    json_bool("ok", ok);
+    printf("}\n");
+    fflush(stdout);
+}
+
+/* ------------------------------------------------------------ running */
+
+/* What one run (one goc_run call) measured. */
+#define SAMPLE_FIGURES 8
+typedef struct sample {
+    bool    ok;
+    int     workers;                 /* goc_workers() inside the run */
+    int64_t span_ns;                 /* the run's timed span: decides repeats */
+    double  fig[SAMPLE_FIGURES];     /* the workload's figures; medians per index */
+} sample;
+
+/* One measurement: starts the runtime itself (via start_runtime), fills s. */
+typedef void (*measure_fn)(const bench_opts *o, int workers, void *arg, sample *s);
+
+/* goc_run with the options' stack size, pinned workers. false if the
+ * runtime refused to start (the reason goes to stderr). */
+static bool start_runtime(const bench_opts *o, int workers, void (*main_fn)(void *),
+                          void *arg)
+{
+    goc_config cfg = { .workers = workers, .pin = 1, .stack_size = o->stack_size };
+    int rc = goc_run(&cfg, main_fn, arg);
+    if (rc != 0) {
+        fprintf(stderr, "goc-bench %s: goc_run failed: %s (%d)\n", o->workload,
+                goc_strerror(rc), rc);
+        return false;
+    }
+    return true;
+}
+
+/* Run `measure` once; if that took under 1 s, 4 more times; or exactly
+ * o->runs times when given. Returns the per-figure medians; ok only if
+ * every run was ok; workers from the first run. */
+static sample run_median(const bench_opts *o, int workers, measure_fn measure, void *arg)
+{
+    sample runs[64];
+    int want = o->runs > 0 ? o->runs : 1;
+    if (want > 64)
+        want = 64;
+    int done = 0;
+    for (; done < want; done++) {
+        memset(&runs[done], 0, sizeof runs[done]);
+        measure(o, workers, arg, &runs[done]);
+        if (!runs[done].ok) {
+            done++;
+            break; /* a failed check: its figures mean nothing anyway */
+        }
+        if (o->runs == 0 && done == 0 && runs[0].span_ns < ONE_SECOND_NS)
+            want = AUTO_RUNS;
+    }
+
+    sample out;
+    memset(&out, 0, sizeof out);
+    out.ok = true;
+    out.workers = runs[0].workers;
+    for (int r = 0; r < done; r++)
+        out.ok = out.ok && runs[r].ok;
+    double col[64];
+    for (int f = 0; f < SAMPLE_FIGURES; f++) {
+        for (int r = 0; r < done; r++)
+            col[r] = runs[r].fig[f];
+        out.fig[f] = median(col, done);
+    }
+    for (int r = 0; r < done; r++)
+        col[r] = (double)runs[r].span_ns;
+    out.span_ns = (int64_t)median(col, done);
+    return out;
+}
+
+/* ================================================================ spawn
+ * N coroutines that each do nothing but goc_wg_done; the main coroutine
+ * waits for all. Figure: ns per coroutine (wall / N). */
+
+typedef struct spawn_ctx {
+    long    n;
+    long    go_failed;
+    sample *s;
+} spawn_ctx;
+
+static void spawn_child(void *wg)
+{
+    goc_wg_done(wg);
+}
+
+static void spawn_main(void *arg)
+{
+    spawn_ctx *c = arg;
+    c->s->workers = goc_workers();
+    goc_wg *wg = goc_wg_new();
+    if (!wg)
+        return;
+
+    int64_t t0 = goc_now();
+    goc_wg_add(wg, (int)c->n);
+    for (long i = 0; i < c->n; i++) {
+        if (goc_go(spawn_child, wg) != 0) {
+            c->go_failed++;
+            goc_wg_done(wg);
+        }
+    }
+    int rc = goc_wg_wait(wg);
+    int64_t t1 = goc_now();
+
+    goc_wg_free(wg);
+    c->s->span_ns = t1 - t0;
+    c->s->fig[0] = (double)(t1 - t0) / (double)c->n;
+    c->s->ok = rc == 0 && c->go_failed == 0;
+}
+
+static void spawn_measure(const bench_opts *o, int workers, void *arg, sample *s)
+{
+    (void)arg;
+    spawn_ctx c = { .n = o->n, .s = s };
+    if (!start_runtime(o, workers, spawn_main, &c))
+        s->ok = false;
+    if (c.go_failed)
+        fprintf(stderr, "spawn: %ld goc_go calls failed\n", c.go_failed);
+}
+
+static bool bench_spawn(const bench_opts *o)
+{
+    sample m = run_median(o, o->workers, spawn_measure, NULL);
+    json_begin(o, m.workers, o->n, m.fig[0], "ns/coroutine");
+    json_end(m.ok);
+    return m.ok;
+}
+
+/* ================================================================ yield
+ * Two coroutines each call goc_yield N times; by default on one worker, so
+ * every yield is a switch to the other. Figure: ns per switch (wall / 2N).
+ * Check: both counters reached N. */
+
+typedef struct yield_ctx {
+    long    n;
+    long    count[2];
+    sample *s;
+} yield_ctx;
+
+typedef struct yield_arg {
+    long  n;
+    long *count;
+} yield_arg;
+
+static void *yield_loop(void *arg)
+{
+    yield_arg *a = arg;
+    long i;
+    for (i = 0; i < a->n; i++)
+        goc_yield();
+    *a->count = i;
+    return NULL;
+}
+
+static void yield_main(void *arg)
+{
+    yield_ctx *c = arg;
+    c->s->workers = goc_workers();
+    yield_arg a[2] = { { c->n, &c->count[0] }, { c->n, &c->count[1] } };
+    c->count[0] = c->count[1] = 0;
+
+    int64_t t0 = goc_now();
+    goc_task *t[2] = { goc_spawn(yield_loop, &a[0]), goc_spawn(yield_loop, &a[1]) };
+    int rc0 = t[0] ? goc_join(t[0], NULL) : -1;
+    int rc1 = t[1] ? goc_join(t[1], NULL) : -1;
+    int64_t t1 = goc_now();
+
+    c->s->span_ns = t1 - t0;
+    c->s->fig[0] = (double)(t1 - t0) / (2.0 * (double)c->n);
+    c->s->ok = rc0 == 0 && rc1 == 0 && c->count[0] == c->n && c->count[1] == c->n;
+}
+
+static void yield_measure(const bench_opts *o, int workers, void *arg, sample *s)
+{
+    (void)arg;
+    yield_ctx c = { .n = o->n, .s = s };
+    if (!start_runtime(o, workers, yield_main, &c))
+        s->ok = false;
+}
+
+static bool bench_yield(const bench_opts *o)
+{
+    sample m = run_median(o, o->workers, yield_measure, NULL);
+    json_begin(o, m.workers, o->n, m.fig[0], "ns/switch");
+    json_end(m.ok);
+    return m.ok;
+}
+
+/* ================================================================ cpu
+ * N (default 64) coroutines each run the same CPU job: 2^24 steps of
+ * xorshift64, summing the states. Figure: ms for all jobs, plus "speedup"
+ * = time at 1 worker / time now, and "workers_seen" = distinct
+ * goc_worker_id() values the jobs ran on. Check: every job's result equals
+ * the value computed once up front. The jobs never yield (a cooperative
+ * scheduler spreads them only by stealing queued ones). */
+
+#define CPU_STEPS (UINT64_C(1) << 24)
+#define CPU_SEED  UINT64_C(0x9E3779B97F4A7C15)
+#define CPU_MAX_WORKERS 4096
+
+/* noinline + a seed read from memory: the compiler cannot fold the job. */
+__attribute__((noinline)) static uint64_t cpu_job(uint64_t seed, uint64_t steps)
+{
+    uint64_t x = seed, acc = 0;
+    for (uint64_t i = 0; i < steps; i++) {
+        x = xorshift64(x);
+        acc += x;
+    }
+    return acc ^ x;
+}
+
+typedef struct cpu_arg cpu_arg;
+
+typedef struct cpu_ctx {
+    long        n;
+    uint64_t    seed;
+    uint64_t    expected;
+    uint64_t   *results;       /* one per job */
+    cpu_arg    *args;          /* one per job */
+    goc_task  **tasks;         /* one per job */
+    atomic_int *seen;          /* CPU_MAX_WORKERS flags, one per worker id */
+    atomic_int  bad_worker_id; /* a job saw an id outside 0..workers-1 */
+    bool        join_failed;
+    sample     *s;
+} cpu_ctx;
+
+struct cpu_arg {
+    cpu_ctx *c;
+    long     i;
+};
+
+static void *cpu_run_job(void *arg)
+{
+    cpu_arg *a = arg;
+    int id = goc_worker_id();
+    if (id >= 0 && id < CPU_MAX_WORKERS && id < goc_workers())
+        atomic_store(&a->c->seen[id], 1);
+    else
+        atomic_store(&a->c->bad_worker_id, 1);
+    a->c->results[a->i] = cpu_job(a->c->seed, CPU_STEPS);
+    return NULL;
+}
+
+static void cpu_main(void *arg)
+{
+    cpu_ctx *c = arg;
+    c->s->workers = goc_workers();
+
+    int64_t t0 = goc_now();
+    for (long i = 0; i < c->n; i++)
+        c->tasks[i] = goc_spawn(cpu_run_job, &c->args[i]);
+    for (long i = 0; i < c->n; i++)
+        if (!c->tasks[i] || goc_join(c->tasks[i], NULL) != 0)
+            c->join_failed = true;
+    int64_t t1 = goc_now();
+
+    c->s->span_ns = t1 - t0;
+    c->s->fig[0] = (double)(t1 - t0) / NS_PER_MS;
+    c->s->ok = true; /* the rest of the check is in cpu_measure */
+}
+
+static void cpu_measure(const bench_opts *o, int workers, void *arg, sample *s)
+{
+    cpu_ctx *c = arg;
+    c->s = s;
+    c->join_failed = false;
+    for (long i = 0; i < c->n; i++)
+        c->results[i] = 0;
+    for (int w = 0; w < CPU_MAX_WORKERS; w++)
+        atomic_store(&c->seen[w], 0);
+    atomic_store(&c->bad_worker_id, 0);
+    if (!start_runtime(o, workers, cpu_main, c) || !s->ok) {
+        s->ok = false;
+        return;
+    }
+
+    long wrong = 0;
+    for (long i = 0; i < c->n; i++)
+        wrong += c->results[i] != c->expected;
+    int seen = 0;
+    for (int w = 0; w < CPU_MAX_WORKERS; w++)
+        seen += atomic_load(&c->seen[w]);
+    s->fig[1] = seen;
+    s->ok = !c->join_failed && wrong == 0 && !atomic_load(&c->bad_worker_id);
+    if (c->join_failed)
+        fprintf(stderr, "cpu: a goc_spawn or goc_join failed\n");
+    if (wrong)
+        fprintf(stderr, "cpu: %ld jobs gave a wrong result\n", wrong);
+    if (atomic_load(&c->bad_worker_id))
+        fprintf(stderr, "cpu: goc_worker_id() out of range in a job\n");
+}
+
+static bool bench_cpu(const bench_opts *o)
+{
+    static atomic_int seen[CPU_MAX_WORKERS];
+    cpu_ctx c = { .n = o->n, .seed = CPU_SEED, .seen = seen };
+    c.results = calloc((size_t)o->n, sizeof *c.results);
+    c.args = calloc((size_t)o->n, sizeof *c.args);
+    c.tasks = calloc((size_t)o->n, sizeof *c.tasks);
+    bool ok = false;
+    if (!c.results || !c.args || !c.tasks) {
+        fprintf(stderr, "cpu: out of memory\n");
+        goto out;
+    }
+    for (long i = 0; i < o->n; i++)
+        c.args[i] = (cpu_arg){ &c, i };
+    c.expected = cpu_job(c.seed, CPU_STEPS); /* once, up front, outside timing */
+
+    sample tn = run_median(o, o->workers, cpu_measure, &c);
+    double speedup = 1.0;
+    ok = tn.ok;
+    if (tn.workers > 1) { /* the same at 1 worker, for the speedup */
+        sample t1 = run_median(o, 1, cpu_measure, &c);
+        ok = ok && t1.ok;
+        speedup = t1.fig[0] / tn.fig[0];
+    }
+    json_begin(o, tn.workers, o->n, tn.fig[0], "ms");
+    json_num("speedup", speedup);
+    json_int("workers_seen", (long long)tn.fig[1]);
+    json_end(ok);
+out:
+    free(c.results);
+    free(c.args);
+    free(c.tasks);
+    return ok;
+}
+
+/* ================================================================ idle
+ * N coroutines all parked (for now on a goc_wg "gate" whose counter stays 1
+ * until released: channels do not exist yet). Figure: resident memory
+ * growth per coroutine (VmRSS after all N are parked - VmRSS before
+ * spawning, / N), plus "pte_bytes" (the same from VmPTE, the page tables)
+ * and "wake_ms": from releasing the gate until all N have exited.
+ *
+ * Always one run: a second goc_run in the same process would reuse memory
+ * the first one faulted in (freed stacks, allocator arenas), so its RSS
+ * growth would read near zero.
+ *
+ * --stack-size may be tiny (2048), and the main coroutine gets that stack
+ * too: so idle_main reads /proc with read(2) into a static buffer and does
+ * no stdio; all reporting happens after goc_run has returned. */
+
+#define IDLE_POLL_NS   INT64_C(1000000)      /* main polls the parked count every 1 ms */
+#define IDLE_SETTLE_NS INT64_C(20000000)     /* then lets the last ones finish parking */
+#define IDLE_TIMEOUT_NS (INT64_C(120) * ONE_SECOND_NS)
+
+typedef struct idle_ctx {
+    long        n;
+    goc_wg     *gate;
+    goc_wg     *done;
+    atomic_long parked;      /* coroutines that reached their wait */
+    atomic_long wait_failed; /* goc_wg_wait returned non-zero */
+    long        go_failed;   /* goc_go calls that failed */
+    bool        all_parked;
+    int         done_rc;     /* goc_wg_wait(done) */
+    long        rss_before_kb, rss_after_kb, pte_before_kb, pte_after_kb;
+    int64_t     wake_ns;
+    sample     *s;
+} idle_ctx;
+
+/* The value of a "Vm...:" line of /proc/self/status in kB, or -1. Uses no
+ * stdio and little stack (see above); only the main coroutine calls it. */
+static long proc_status_kb(const char *field)
+{
+    static char buf[8192];
+    int fd = open("/proc/self/status", O_RDONLY);
+    if (fd < 0)
+        return -1;
+    size_t len = 0;
+    ssize_t got;
+    while (len < sizeof buf - 1 && (got = read(fd, buf + len, sizeof buf - 1 - len)) > 0)
+        len += (size_t)got;
+    close(fd);
+    buf[len] = '\0';
+
+    size_t flen = strlen(field);
+    for (char *line = buf; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+        if (strncmp(line, field, flen) == 0 && line[flen] == ':') {
+            char *p = line + flen + 1;
+            while (*p == ' ' || *p == '\t')
+                p++;
+            long kb = 0;
+            while (*p >= '0' && *p <= '9')
+                kb = kb * 10 + (*p++ - '0');
+            return kb;
+        }
+    }
+    return -1;
+}
+
+static void idle_child(void *arg)
+{
+    idle_ctx *c = arg;
+    atomic_fetch_add(&c->parked, 1);
+    if (goc_wg_wait(c->gate) != 0)
+        atomic_fetch_add(&c->wait_failed, 1);
+    goc_wg_done(c->done);
+}
+
+static void idle_main(void *arg)
+{
+    idle_ctx *c = arg;
+    c->s->workers = goc_workers();
+    c->gate = goc_wg_new();
+    c->done = goc_wg_new();
+    if (!c->gate || !c->done)
+        return;
+    goc_wg_add(c->gate, 1);
+    goc_wg_add(c->done, (int)c->n);
+
+    c->rss_before_kb = proc_status_kb("VmRSS");
+    c->pte_before_kb = proc_status_kb("VmPTE");
+
+    int64_t t0 = goc_now();
+    for (long i = 0; i < c->n; i++) {
+        if (goc_go(idle_child, c) != 0) {
+            c->go_failed++;
+            goc_wg_done(c->done);
+        }
+    }
+    long want = c->n - c->go_failed;
+    while (atomic_load(&c->parked) < want && goc_now() - t0 < IDLE_TIMEOUT_NS)
+        goc_sleep(IDLE_POLL_NS);
+    c->all_parked = atomic_load(&c->parked) == want;
+    goc_sleep(IDLE_SETTLE_NS); /* the last to count themselves may not have parked yet */
+
+    c->rss_after_kb = proc_status_kb("VmRSS");
+    c->pte_after_kb = proc_status_kb("VmPTE");
+
+    int64_t w0 = goc_now();
+    goc_wg_done(c->gate);
+    c->done_rc = c->all_parked ? goc_wg_wait(c->done) : -1;
+    int64_t w1 = goc_now();
+    c->wake_ns = w1 - w0;
+    c->s->span_ns = w1 - t0;
+
+    c->s->ok = c->all_parked && c->go_failed == 0 && c->done_rc == 0 &&
+               atomic_load(&c->wait_failed) == 0 && c->rss_before_kb >= 0 &&
+               c->rss_after_kb >= 0;
+    if (c->all_parked) { /* otherwise waiters may remain: goc_run cancels them */
+        goc_wg_free(c->gate);
+        goc_wg_free(c->done);
+    }
+}
+
+static bool bench_idle(const bench_opts *o)
+{
+    idle_ctx c = { .n = o->n };
+    sample s;
+    memset(&s, 0, sizeof s);
+    c.s = &s;
+    atomic_init(&c.parked, 0);
+    atomic_init(&c.wait_failed, 0);
+    if (!start_runtime(o, o->workers, idle_main, &c))
+        s.ok = false;
+    if (c.go_failed)
+        fprintf(stderr, "idle: %ld goc_go calls failed\n", c.go_failed);
+    if (!c.all_parked)
+        fprintf(stderr, "idle: only %ld of %ld coroutines parked within %d s\n",
+                (long)atomic_load(&c.parked), o->n - c.go_failed,
+                (int)(IDLE_TIMEOUT_NS / ONE_SECOND_NS));
+    if (atomic_load(&c.wait_failed))
+        fprintf(stderr, "idle: %ld goc_wg_wait calls failed\n", (long)atomic_load(&c.wait_failed));
+
+    double per = (double)(c.rss_after_kb - c.rss_before_kb) * 1024.0 / (double)o->n;
+    double pte = (double)(c.pte_after_kb - c.pte_before_kb) * 1024.0 / (double)o->n;
+    json_begin(o, s.workers, o->n, per, "bytes/coroutine");
+    json_num("wake_ms", (double)c.wake_ns / NS_PER_MS);
+    json_num("pte_bytes", pte);
+    json_int("stack_size", (long long)o->stack_size);
+    json_str("parked_on", "wg");
+    json_end(s.ok);
+    return s.ok;
+}
+
+/* ================================================================ timers
+ * N coroutines each sleep a pseudo-random 0..100 ms (xorshift64, fixed
+ * seed, microsecond steps). Each records its lateness = wake time -
+ * deadline, where deadline = goc_now() when it starts to sleep + duration.
+ * Figures: p99 lateness in µs (value), "p50_us", "p99_us", and "total_ms"
+ * from the first spawn until all have woken. Check: all woke and none woke
+ * early (lateness >= 0). Sorting happens after goc_run returns. */
+
+#define TIMER_SEED   UINT64_C(0x2545F4914F6CDD1D)
+#define TIMER_MAX_US 100000
+
+typedef struct timer_arg timer_arg;
+
+typedef struct timer_ctx {
+    long        n;
+    int64_t    *dur_ns;       /* per coroutine, drawn up front */
+    int64_t    *late_ns;      /* per coroutine, written by it; INT64_MIN: never woke */
+    timer_arg  *args;
+    goc_wg     *wg;
+    atomic_long sleep_failed; /* goc_sleep returned non-zero */
+    long        go_failed;
+    int         wait_rc;
+    sample     *s;
+} timer_ctx;
+
+struct timer_arg {
+    timer_ctx *c;
+    long       i;
+};
+
+static void timer_child(void *arg)
+{
+    timer_arg *a = arg;
+    timer_ctx *c = a->c;
+    int64_t d = c->dur_ns[a->i];
+    int64_t deadline = goc_now() + d;
+    if (goc_sleep(d) != 0)
+        atomic_fetch_add(&c->sleep_failed, 1);
+    c->late_ns[a->i] = goc_now() - deadline;
+    goc_wg_done(c->wg);
+}
+
+static void timer_main(void *arg)
+{
+    timer_ctx *c = arg;
+    c->s->workers = goc_workers();
+    c->wg = goc_wg_new();
+    if (!c->wg)
+        return;
+
+    int64_t t0 = goc_now();
+    goc_wg_add(c->wg, (int)c->n);
+    for (long i = 0; i < c->n; i++) {
+        if (goc_go(timer_child, &c->args[i]) != 0) {
+            c->go_failed++;
+            goc_wg_done(c->wg);
+        }
+    }
+    c->wait_rc = goc_wg_wait(c->wg);
+    int64_t t1 = goc_now();
+    goc_wg_free(c->wg);
+
+    c->s->span_ns = t1 - t0;
+    c->s->fig[2] = (double)(t1 - t0) / NS_PER_MS;
+    c->s->ok = true; /* the rest of the check is in timer_measure */
+}
+
+static void timer_measure(const bench_opts *o, int workers, void *arg, sample *s)
+{
+    timer_ctx *c = arg;
+    c->s = s;
+    c->go_failed = 0;
+    c->wait_rc = -1;
+    atomic_store(&c->sleep_failed, 0);
+    for (long i = 0; i < c->n; i++)
+        c->late_ns[i] = INT64_MIN;
+    if (!start_runtime(o, workers, timer_main, c) || !s->ok) {
+        s->ok = false;
+        return;
+    }
+
+    /* INT64_MIN (never woke) sorts first and fails the "not early" check */
+    qsort(c->late_ns, (size_t)c->n, sizeof *c->late_ns, cmp_i64);
+    bool none_early = c->late_ns[0] >= 0;
+    s->fig[0] = (double)percentile_sorted(c->late_ns, (size_t)c->n, 0.50) / NS_PER_US;
+    s->fig[1] = (double)percentile_sorted(c->late_ns, (size_t)c->n, 0.99) / NS_PER_US;
+    s->ok = c->wait_rc == 0 && c->go_failed == 0 && none_early &&
+            atomic_load(&c->sleep_failed) == 0;
+    if (!none_early)
+        fprintf(stderr, "timers: a coroutine woke early or never (min lateness %" PRId64 " ns)\n",
+                c->late_ns[0]);
+    if (c->go_failed)
+        fprintf(stderr, "timers: %ld goc_go calls failed\n", c->go_failed);
+    if (atomic_load(&c->sleep_failed))
+        fprintf(stderr, "timers: %ld goc_sleep calls failed\n", (long)atomic_load(&c->sleep_failed));
+}
+
+static bool bench_timers(const bench_opts *o)
+{
+    timer_ctx c = { .n = o->n };
+    c.dur_ns = calloc((size_t)o->n, sizeof *c.dur_ns);
+    c.late_ns = calloc((size_t)o->n, sizeof *c.late_ns);
+    c.args = calloc((size_t)o->n, sizeof *c.args);
+    atomic_init(&c.sleep_failed, 0);
+    bool ok = false;
+    if (!c.dur_ns || !c.late_ns || !c.args) {
+        fprintf(stderr, "timers: out of memory\n");
+        goto out;
+    }
+    uint64_t x = TIMER_SEED;
+    for (long i = 0; i < o->n; i++) {
+        x = xorshift64(x);
+        c.dur_ns[i] = (int64_t)(x % (TIMER_MAX_US + 1)) * 1000;
+        c.args[i] = (timer_arg){ &c, i };
+    }
+
+    sample m = run_median(o, o->workers, timer_measure, &c);
+    json_begin(o, m.workers, o->n, m.fig[1], "us");
+    json_num("p50_us", m.fig[0]);
+    json_num("p99_us", m.fig[1]);
+    json_num("total_ms", m.fig[2]);
+    json_end(m.ok);
+    ok = m.ok;
+out:
+    free(c.dur_ns);
+    free(c.late_ns);
+    free(c.args);
+    return ok;
+}
+
+/* ================================================================ the table */
+
+typedef struct workload {
+    const char *name;
+    bool      (*run)(const bench_opts *o); /* NULL: not written yet */
+    long        default_n;
+    int         default_workers;           /* 0: one per core */
+    const char *what;
+} workload;
+
+static const workload workloads[] = {
+    { "spawn",    bench_spawn,  1000000, 0, "N coroutines that only wg_done; ns/coroutine" },
+    { "yield",    bench_yield,  5000000, 1, "2 coroutines yield N times each; ns/switch" },
+    { "cpu",      bench_cpu,    64,      0, "N jobs of 2^24 xorshift64 steps; ms, speedup" },
+    { "idle",     bench_idle,   1000000, 0, "N parked coroutines; bytes/coroutine, wake_ms" },
+    { "timers",   bench_timers, 100000,  0, "N sleeps of 0..100 ms; lateness p99 us" },
+    /* need channels (chan/): */
+    { "pingpong", NULL,         1000000, 0, "counter over two unbuffered channels; ns/roundtrip" },
+    { "mpmc",     NULL,         4000000, 0, "4 producers, 4 consumers, cap 128; M msgs/s" },
+    { "select",   NULL,         1000000, 0, "4 senders, 1 receiver selecting; ns/select" },
+    { "sieve",    NULL,         3000,    0, "concurrent prime sieve, first K primes; ms" },
+    { "skynet",   NULL,         1000000, 0, "skynet tree, fan-out 10; ms" },
+    { "echo",     NULL,         20000,   0, "TCP echo, 64 conns; round trips/s" },
+};
+#define N_WORKLOADS (sizeof workloads / sizeof workloads[0])
+
+static const workload *find_workload(const char *name)
+{
+    for (size_t i = 0; i < N_WORKLOADS; i++)
+        if (strcmp(workloads[i].name, name) == 0)
+            return &workloads[i];
+    return NULL;
+}
+
+/* ================================================================ main */
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: goc-bench <workload|all|list> [--workers N] [--n N]\n"
+            "                 [--stack-size BYTES] [--runs R]\n"
+            "  --workers N      worker threads (0: one per core; default per workload)\n"
+            "  --n N            the workload's size (default per workload; for cpu\n"
+            "                   the number of jobs; with 'all', every workload's)\n"
+            "  --stack-size B   usable stack per coroutine (0: library default)\n"
+            "  --runs R         runs to take the median of (default: 1, or 5 if a\n"
+            "                   run is under 1 s)\n"
+            "workloads:\n");
+    for (size_t i = 0; i < N_WORKLOADS; i++)
+        fprintf(f, "  %-9s %s%s\n", workloads[i].name, workloads[i].what,
+                workloads[i].run ? "" : "  [not yet]");
+}
+
+static bool parse_long(const char *s, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max)
+        return false;
+    *out = (long)v;
+    return true;
+}
+
+/* Parse the options after the workload name. false on a bad one. */
+static bool parse_opts(int argc, char **argv, bench_opts *o)
+{
+    for (int i = 2; i < argc; i++) {
+        const char *arg = argv[i];
+        const char *val = NULL;
+        char name[32];
+        const char *eq = strchr(arg, '=');
+        if (eq && (size_t)(eq - arg) < sizeof name) { /* --opt=value */
+            memcpy(name, arg, (size_t)(eq - arg));
+            name[eq - arg] = '\0';
+            val = eq + 1;
+        } else {
+            snprintf(name, sizeof name, "%s", arg);
+            if (i + 1 < argc)
+                val = argv[++i];
+        }
+        if (!val) {
+            fprintf(stderr, "goc-bench: %s needs a value\n", name);
+            return false;
+        }
+        long v;
+        if (strcmp(name, "--workers") == 0 && parse_long(val, 0, 4096, &v)) {
+            o->workers = (int)v;
+            o->workers_set = true;
+        } else if (strcmp(name, "--n") == 0 && parse_long(val, 1, INT_MAX, &v)) {
+            o->n = v;
+            o->n_set = true;
+        } else if (strcmp(name, "--stack-size") == 0 && parse_long(val, 0, LONG_MAX, &v)) {
+            o->stack_size = (size_t)v;
+        } else if (strcmp(name, "--runs") == 0 && parse_long(val, 1, 64, &v)) {
+            o->runs = (int)v;
+        } else {
+            fprintf(stderr, "goc-bench: bad option %s %s\n", name, val);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Run one workload with the user's options over its defaults. */
+static bool run_workload(const workload *w, const bench_opts *given)
+{
+    bench_opts o = *given;
+    o.workload = w->name;
+    if (!o.workers_set)
+        o.workers = w->default_workers;
+    if (!o.n_set)
+        o.n = w->default_n;
+    return w->run(&o);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "list") == 0) {
+        for (size_t i = 0; i < N_WORKLOADS; i++)
+            if (workloads[i].run)
+                printf("%s\n", workloads[i].name);
+        return 0;
+    }
+    bench_opts opts;
+    memset(&opts, 0, sizeof opts);
+    if (!parse_opts(argc, argv, &opts)) {
+        usage(stderr);
+        return 2;
+    }
+
+    if (strcmp(argv[1], "all") == 0) {
+        bool ok = true;
+        for (size_t i = 0; i < N_WORKLOADS; i++)
+            if (workloads[i].run)
+                ok = run_workload(&workloads[i], &opts) && ok;
+        return ok ? 0 : 1;
+    }
+
+    const workload *w = find_workload(argv[1]);
+    if (!w) {
+        fprintf(stderr, "goc-bench: unknown workload '%s'\n", argv[1]);
+        usage(stderr);
+        return 2;
+    }
+    if (!w->run) {
+        fprintf(stderr, "goc-bench: workload '%s' is not written yet (needs channels)\n",
+                w->name);
+        return 2;
+    }
+    return run_workload(w, &opts) ? 0 : 1;
+}

@@ -1,0 +1,3 @@
+module gocpeer
+
+go 1.19
