@@ -26,8 +26,11 @@ BENCH_ARGS  = all
 COMPARE_ARGS =
 PREFIX      = /usr/local
 
+# gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and qemu-user let the tests
+# run the aarch64 context switch under emulation (tests/cross/).
 DEBS = libuv1-dev libhwloc-dev libcmocka-dev cmake pkg-config gcc libc6-dev \
-       clang golang-go python3
+       clang golang-go python3 \
+       gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 
 # The build's -j: $(JOBS), or the number of CPUs.
 NJOBS = j="$(JOBS)"; j="$${j:-$$(nproc 2>/dev/null || echo 2)}"
