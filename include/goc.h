@@ -66,10 +66,16 @@ typedef struct goc_config {
                           GOC_WORKERS overrides); 1: one thread, asyncio-style */
     int    pin;        /* 1: pin each worker to its own core with hwloc */
     size_t stack_size; /* usable stack per coroutine; 0: the default (64 KiB).
-                          Sizes of a page or more get a guard page while the
-                          process has mappings to spare; every stack has a
-                          canary checked at each switch. Overflow aborts with
-                          a message naming the coroutine. Minimum 1024. */
+                          Memory is committed only as it is touched: an idle
+                          coroutine costs about one page. Sizes of a page or
+                          more get a guard page while the process has
+                          mappings to spare; every stack has a canary checked
+                          at each switch. Overflow aborts with a message
+                          naming the coroutine and the size. Minimum 1024.
+                          Below a page, stacks are packed (2 KiB: ~2.2 KB per
+                          idle coroutine) and code must stay shallow: no
+                          stdio, no deep recursion. The main coroutine always
+                          gets at least the default size. */
 } goc_config;
 
 /* Default stack size and the smallest accepted one. */

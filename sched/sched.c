@@ -623,6 +623,28 @@ static inline goc_worker *after_resume(goc_co *self, int fresh)
     return w;
 }
 
+/* Where ASan keeps the fake stack of the context being left (NULL in other
+ * builds, where nothing is kept). */
+static inline void **asan_slot_of_co(goc_co *co)
+{
+#ifdef GOC_ASAN
+    return &co->asan_fake;
+#else
+    (void)co;
+    return NULL;
+#endif
+}
+
+static inline void **asan_slot_of_sched(goc_worker *w)
+{
+#ifdef GOC_ASAN
+    return &w->asan_sched_fake;
+#else
+    (void)w;
+    return NULL;
+#endif
+}
+
 static void san_switch_to_co(goc_worker *w, void **save, goc_co *to)
 {
 #ifdef GOC_ASAN
@@ -645,11 +667,7 @@ static void run_co(goc_worker *w, goc_co *co)
 {
     claim(w, co);
     w->req = GOC_REQ_NONE;
-#ifdef GOC_ASAN
-    san_switch_to_co(w, &w->asan_sched_fake, co);
-#else
-    san_switch_to_co(w, NULL, co);
-#endif
+    san_switch_to_co(w, asan_slot_of_sched(w), co);
     goc__ctx_switch(&w->sched_ctx, &co->ctx);
 #ifdef GOC_ASAN
     san_asan_finish(w->asan_sched_fake, NULL, NULL);
@@ -704,11 +722,7 @@ void goc__switch_away(goc_worker *w, goc_co *co, int req)
                 ring_push(w, co);
             claim(w, next);
             w->prev = co;
-#ifdef GOC_ASAN
-            san_switch_to_co(w, &co->asan_fake, next);
-#else
-            san_switch_to_co(w, NULL, next);
-#endif
+            san_switch_to_co(w, asan_slot_of_co(co), next);
             goc__ctx_switch_inline(&co->ctx, &next->ctx);
             after_resume(co, 0);
             return;

@@ -310,6 +310,7 @@ void goc__stack_check(const goc_stack_pool *p, const goc_co *co, int worker)
 static struct sigaction old_segv;
 static int segv_installed;
 
+#ifndef GOC_ASAN /* ASan reports stack overflows itself */
 static int guard_hit(const goc_runtime *rt, const char *addr)
 {
     const goc_stack_pool *p = &rt->stacks;
@@ -344,10 +345,12 @@ static void on_segv(int sig, siginfo_t *si, void *uctx)
     (void)uctx;
 }
 
+#endif
+
 int goc__stack_install_segv_handler(void)
 {
 #ifdef GOC_ASAN
-    return 0; /* ASan reports stack overflows itself */
+    return 0;
 #else
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
