@@ -54,6 +54,8 @@ extern "C" {
 #define GOC_EPERM     (-EPERM)     /* called outside a coroutine where one is required */
 #define GOC_EBUSY     (-EBUSY)     /* a handle freed while coroutines still wait on it,
                                       or goc_run called while a runtime is running */
+#define GOC_EDEADLK   (-EDEADLK)   /* goc_run: every coroutine was asleep on channels or
+                                      sync primitives with nothing left to wake them */
 
 /* A short English name for an error code ("operation timed out", ...).
  * Never NULL; unknown codes give "unknown error". */
@@ -85,7 +87,10 @@ typedef struct goc_config {
 /* Start the runtime (cfg may be NULL: defaults, pin = 1), run main_fn(arg)
  * as the first coroutine, and return 0 once it has returned, after
  * cancelling the coroutines still alive and waiting for them to end (as
- * asyncio.run does). The calling thread becomes worker 0. Returns
+ * asyncio.run does). If every coroutine is ever parked on channels or sync
+ * primitives with no timer to wake any, it prints "goc: all coroutines are
+ * asleep - deadlock!" and what each waits on, cancels them all, and returns
+ * GOC_EDEADLK once they have ended (Go can only crash there). The calling thread becomes worker 0. Returns
  * GOC_EINVAL for a bad config or a NULL main_fn, GOC_EBUSY when called from
  * inside a coroutine or while another goc_run is running, GOC_ENOMEM when
  * threads or loops cannot be created. May be called again after it returns.
@@ -136,6 +141,72 @@ GOC_API void goc_yield(void);
  * Go: time.Sleep; asyncio: await asyncio.sleep. */
 GOC_API int goc_sleep(int64_t ns);
 
+/* -------------------------------------------------------------- channels */
+
+typedef struct goc_chan goc_chan;
+
+/* A channel of elements of elem_size bytes (copied in and out).
+ * capacity 0: unbuffered (a send completes only when a receiver has taken
+ * the value); elem_size 0: a signal channel, like Go's chan struct{}.
+ * NULL on ENOMEM (or a size that overflows). Go: make(chan T, n);
+ * asyncio: asyncio.Queue(maxsize=n). */
+GOC_API goc_chan *goc_chan_make(size_t elem_size, size_t capacity);
+
+/* Blocking send and receive, FIFO per channel. send returns 0, GOC_ECLOSED
+ * (closed: where Go would panic), GOC_ECANCELED, GOC_EINVAL (NULL channel,
+ * NULL elem with elem_size > 0), GOC_EPERM (would block outside a
+ * coroutine). recv returns 0, or GOC_ECLOSED once the channel is closed and
+ * drained; a NULL elem discards the value. Both are cancellation points:
+ * a value is never lost or delivered twice when a cancel races it. */
+GOC_API int goc_chan_send(goc_chan *ch, const void *elem);
+GOC_API int goc_chan_recv(goc_chan *ch, void *elem);
+
+/* Non-blocking: GOC_EAGAIN instead of blocking (Go's select with default).
+ * They work outside coroutines too. */
+GOC_API int goc_chan_trysend(goc_chan *ch, const void *elem);
+GOC_API int goc_chan_tryrecv(goc_chan *ch, void *elem);
+
+/* Close: wakes every waiter (receivers get GOC_ECLOSED once the buffer is
+ * drained, senders GOC_ECLOSED). GOC_ECLOSED if already closed. */
+GOC_API int goc_chan_close(goc_chan *ch);
+
+GOC_API size_t goc_chan_len(goc_chan *ch); /* buffered elements now; 0 for NULL */
+GOC_API size_t goc_chan_cap(goc_chan *ch); /* capacity; 0 for NULL */
+
+/* Free a channel: GOC_EBUSY while coroutines wait on it (nothing is freed).
+ * Freeing right after the last operation returned is safe, even if the
+ * other side of that operation has not yet returned from its call. */
+GOC_API int goc_chan_free(goc_chan *ch);
+
+/* ---------------------------------------------------------------- select */
+
+enum { GOC_SEND = 1, GOC_RECV = 2 };
+
+typedef struct goc_case {
+    goc_chan *ch;  /* NULL: this case is never ready (Go's nil channel) */
+    int op;        /* GOC_SEND or GOC_RECV */
+    void *elem;    /* value to send, or where to store the received value (may be NULL) */
+    int status;    /* out: 0, or GOC_ECLOSED for the chosen case */
+} goc_case;
+
+/* Block until one case can proceed, perform exactly that one, and return
+ * its index. Several ready: one chosen uniformly at random. timeout_ns < 0
+ * waits forever, 0 never blocks (returns GOC_EAGAIN: Go's default), > 0
+ * returns GOC_ETIMEDOUT after that long (never early). A case on a closed
+ * channel is ready, with status GOC_ECLOSED. GOC_EINVAL (nothing performed)
+ * for NULL cases with n > 0, a bad op, a NULL send elem on a channel with
+ * elem_size > 0; GOC_ECANCELED; GOC_EPERM if it would block outside a
+ * coroutine. n = 0 waits out the timeout (Go's select {}). */
+GOC_API int goc_select(goc_case *cases, size_t n, int64_t timeout_ns);
+
+/* ------------------------------------------------------------------ time */
+
+/* Like Go's time.After: a channel (capacity 1, elem int64_t) that receives
+ * goc_now() at firing, once, ns from now (<= 0: at once). Free it with
+ * goc_chan_free, after it fired or instead of waiting (that stops the
+ * timer). NULL outside a coroutine or on ENOMEM. INT64_MAX means never. */
+GOC_API goc_chan *goc_after(int64_t ns);
+
 /* ------------------------------------------------------------------ sync */
 
 typedef struct goc_wg goc_wg;
@@ -151,6 +222,33 @@ GOC_API void    goc_wg_add(goc_wg *wg, int delta);
 GOC_API void    goc_wg_done(goc_wg *wg);
 GOC_API int     goc_wg_wait(goc_wg *wg);
 GOC_API void    goc_wg_free(goc_wg *wg);
+
+/* A coroutine mutex (Go's sync.Mutex, asyncio.Lock): a contended lock parks
+ * the coroutine, never the thread; unlock hands the lock to the longest
+ * waiter (FIFO), so no waiter starves. Any coroutine may unlock.
+ * lock: 0, GOC_ECANCELED, GOC_EINVAL, GOC_EPERM (outside a coroutine);
+ * trylock: 0 or GOC_EAGAIN; unlock: 0, or GOC_EPERM if not locked;
+ * free: GOC_EBUSY while locked or waited on. */
+typedef struct goc_mutex goc_mutex;
+GOC_API goc_mutex *goc_mutex_new(void);
+GOC_API int        goc_mutex_lock(goc_mutex *m);
+GOC_API int        goc_mutex_trylock(goc_mutex *m);
+GOC_API int        goc_mutex_unlock(goc_mutex *m);
+GOC_API int        goc_mutex_free(goc_mutex *m);
+
+/* A counting semaphore (asyncio.Semaphore; Go: a buffered channel or
+ * x/sync/semaphore). goc_sem_new(n): n permits, NULL if n < 0 or ENOMEM.
+ * acquire takes one, parking while none is left (FIFO): 0, GOC_ECANCELED,
+ * GOC_EINVAL, GOC_EPERM; tryacquire: 0 or GOC_EAGAIN; release returns one
+ * (0, GOC_EINVAL); value: permits available now; free: GOC_EBUSY while
+ * coroutines wait. */
+typedef struct goc_sem goc_sem;
+GOC_API goc_sem *goc_sem_new(int64_t permits);
+GOC_API int      goc_sem_acquire(goc_sem *s);
+GOC_API int      goc_sem_tryacquire(goc_sem *s);
+GOC_API int      goc_sem_release(goc_sem *s);
+GOC_API int64_t  goc_sem_value(goc_sem *s);
+GOC_API int      goc_sem_free(goc_sem *s);
 
 #ifdef __cplusplus
 }
