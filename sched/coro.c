@@ -217,10 +217,15 @@ void goc__park_abort(goc_co *co)
     (void)goc__park(co);
 }
 
-int goc__wake(goc_co *co, int reason)
+int goc__claim(goc_co *co, int reason)
 {
     uint32_t expect = GOC_WS_WAITING;
-    if (!atomic_compare_exchange_strong(&co->wstate, &expect, (uint32_t)reason))
+    return atomic_compare_exchange_strong(&co->wstate, &expect, (uint32_t)reason);
+}
+
+int goc__wake(goc_co *co, int reason)
+{
+    if (!goc__claim(co, reason))
         return 0;
     goc__ready(co, 0);
     return 1;

@@ -17,6 +17,7 @@ const char *goc_strerror(int err)
     case GOC_EINVAL: return "invalid argument";
     case GOC_EPERM: return "not called from a coroutine";
     case GOC_EBUSY: return "resource busy";
+    case GOC_EDEADLK: return "all coroutines are asleep: deadlock";
     default: return "unknown error";
     }
 }

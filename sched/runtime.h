@@ -146,6 +146,7 @@ struct goc_timer {
     goc_worker *owner;            /* whose heap holds it */
     void (*fire)(goc_timer *t);   /* called under the heap lock, on the owner */
     goc_co *co;                   /* for timers that wake a coroutine */
+    void *arg;                    /* for other timers (goc_after: its channel) */
 };
 #define GOC_TIMER_NONE UINT32_MAX
 
@@ -271,6 +272,7 @@ struct goc_worker {
     _Atomic uint64_t nspawned;    /* coroutines created on this worker */
     _Atomic uint64_t nexited;     /* coroutines ended on this worker */
     _Atomic int idle;             /* on the idle stack */
+    _Atomic int blocked;          /* inside uv_run, waiting for an event */
 
     /* timers, loop */
     _Alignas(GOC_CACHELINE) goc_timers timers;
@@ -317,6 +319,7 @@ struct goc_runtime {
     _Alignas(GOC_CACHELINE) _Atomic uint64_t id_gen;
     _Atomic int shutting_down;
     _Atomic int stopping;
+    _Atomic int deadlocked;       /* reported once; goc_run returns GOC_EDEADLK */
     int debug;
 
     /* monitor */
@@ -341,9 +344,13 @@ int  goc__park_begin(goc_co *co, const char *what);
 int  goc__park(goc_co *co);             /* returns GOC_WS_* reason */
 void goc__park_abort(goc_co *co);
 int  goc__wake(goc_co *co, int reason); /* 1 if this call woke it */
+int  goc__claim(goc_co *co, int reason);/* the CAS of goc__wake, without making it runnable:
+                                           the winner must goc__ready it (after unlocking) */
 void goc__ready(goc_co *co, int next);  /* make runnable (next: the next slot) */
 int  goc__ws_to_err(int reason);        /* GOC_WS_* -> 0 / GOC_E* */
 void goc__cancel_co(goc_co *co);
+
+uint32_t goc__rand(void);              /* per-worker xorshift */
 
 /* sched.c */
 void goc__switch_to_sched(goc_worker *w, goc_co *co, int req);

@@ -118,6 +118,18 @@ int goc_worker_id(void)
     return w ? w->index : -1;
 }
 
+uint32_t goc__rand(void)
+{
+    static _Thread_local uint32_t outside = 0x2545F491u; /* callers off the workers */
+    goc_worker *w = worker_tls();
+    uint32_t *state = w ? &w->rng : &outside;
+    uint32_t x = *state; /* xorshift32 */
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return *state = x;
+}
+
 /* ------------------------------------------------------------ run rings */
 
 static goc_co *ring_pop(goc_ring *r, int shared)
@@ -459,7 +471,66 @@ static int run_timers_if_due(goc_worker *w)
 static void block_in_loop(goc_worker *w)
 {
     arm_timerfd(w);
+    atomic_store(&w->blocked, 1);
     uv_run(&w->loop, UV_RUN_ONCE);
+    atomic_store(&w->blocked, 0);
+}
+
+static int all_exited(goc_runtime *rt);
+
+/* Called by the last worker about to block. Nothing can wake anyone when
+ * every other worker is blocked, no coroutine is queued anywhere, no timer
+ * is pending, and coroutines are still alive: they are all parked on
+ * channels or sync primitives for good. */
+static int deadlocked_now(goc_worker *w)
+{
+    goc_runtime *rt = w->rt;
+    if (atomic_load(&rt->nidle) != rt->nworkers || atomic_load(&rt->stopping))
+        return 0;
+    for (int i = 0; i < rt->nworkers; i++) {
+        goc_worker *v = &rt->workers[i];
+        if (v != w && !atomic_load(&v->blocked))
+            return 0;
+    }
+    if (atomic_load(&rt->gq_len))
+        return 0;
+    for (int i = 0; i < rt->nworkers; i++) {
+        goc_worker *v = &rt->workers[i];
+        if (!ring_empty(&v->ring) || atomic_load(&v->runnext) ||
+            atomic_load(&v->timers.next_when) != INT64_MAX)
+            return 0;
+    }
+    return !all_exited(rt);
+}
+
+static void report_deadlock(goc_runtime *rt)
+{
+    fprintf(stderr, "goc: all coroutines are asleep - deadlock!\n");
+    pthread_mutex_lock(&rt->cos.lock);
+    for (goc_co_slab *s = rt->cos.slabs; s; s = s->next) {
+        for (uint32_t i = 0; i < s->n; i++) {
+            goc_co *co = &s->cos[i];
+            if (atomic_load(&co->life) != GOC_LIFE_ALIVE)
+                continue;
+            fprintf(stderr, "  coroutine %llu%s: waiting on %s\n", (unsigned long long)co->id,
+                    co->flags & GOC_CO_MAIN ? " (main)" : "",
+                    co->waiting_on ? co->waiting_on : "nothing (runnable)");
+        }
+    }
+    pthread_mutex_unlock(&rt->cos.lock);
+}
+
+/* Returns 1 if it found a deadlock and cancelled everyone (there is work
+ * again: the cancelled coroutines). */
+static int check_deadlock(goc_worker *w)
+{
+    goc_runtime *rt = w->rt;
+    if (!deadlocked_now(w) || atomic_exchange(&rt->deadlocked, 1))
+        return 0;
+    report_deadlock(rt);
+    atomic_store(&rt->shutting_down, 1);
+    goc__cancel_all(rt);
+    return 1;
 }
 
 /* The slow path: nothing local. Returns NULL once the runtime stops. */
@@ -468,7 +539,8 @@ static goc_co *find_work_slow(goc_worker *w)
     goc_runtime *rt = w->rt;
     for (;;) {
         goc_co *co;
-        if (run_timers_if_due(w) && (co = local_pick(w)))
+        run_timers_if_due(w);
+        if ((co = local_pick(w)))
             goto found;
         if ((co = global_get(w, GOC_RING_SIZE / 2)))
             goto found;
@@ -493,7 +565,7 @@ static goc_co *find_work_slow(goc_worker *w)
         }
 
         go_idle(w);
-        if (work_visible(w) || (co = local_pick(w))) {
+        if (work_visible(w) || (co = local_pick(w)) || check_deadlock(w)) {
             leave_idle(w);
             if (co)
                 goto found;
@@ -1032,6 +1104,8 @@ int goc_run(const goc_config *cfg, void (*main_fn)(void *), void *arg)
         if (rt->workers[i].started)
             pthread_join(rt->workers[i].thread, NULL);
     goc__monitor_stop(rt);
+    if (atomic_load(&rt->deadlocked))
+        err = GOC_EDEADLK;
 out:
     if (rt->pin)
         goc__topo_restore_binding(rt->topo);

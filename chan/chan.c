@@ -1,0 +1,544 @@
+/*
+ * chan.c - channels, select and goc_after.
+ *
+ * Owns: goc_chan (a ring buffer of cap elements of esize bytes, a queue of
+ * parked receivers and one of parked senders) and the waiters ("sudogs",
+ * after Go's runtime) that parked operations put on those queues; they
+ * live on the parked coroutine's stack.
+ *
+ * The reference is Go's runtime/chan.go and select.go:
+ *   - a value goes straight from a sender to a parked receiver (or back),
+ *     and the partner is made runnable in the current worker's next slot,
+ *     so a ping-pong stays on one core's cache;
+ *   - select locks its channels in address order, polls the cases in a
+ *     random order, and if none is ready parks on all of them; once woken
+ *     by one, it takes itself off the others.
+ *
+ * Exactly once. A waker takes a waiter off a queue and claims its
+ * coroutine with goc__claim (a CAS on the park state). Only the winner
+ * copies the value and marks the waiter fired; a loser (the coroutine was
+ * already woken by a cancel, a timeout or another select case) just moves
+ * on to the next waiter. So a value is never lost or delivered twice, and
+ * a coroutine woken by a cancel knows that no value moved.
+ *
+ * Lifetime. Every operation counts itself in ch->inflight from start to
+ * its last touch of the channel. goc_chan_free refuses (GOC_EBUSY) while
+ * waiters are queued, and otherwise lets the in-flight operations leave
+ * before it frees: freeing right after the last operation returned is
+ * safe even when the other side of that operation is still returning.
+ *
+ * Locking: ch->lock guards everything in the channel but inflight. Lock
+ * order: channels by address (select); a timer heap's lock before a
+ * channel's (goc_after fires under the heap lock). Claimed coroutines are
+ * made runnable after the channel locks are released.
+ */
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime.h"
+
+typedef struct goc_sudog {
+    goc_waiter w;            /* first: the wait queues link these */
+    void *elem;              /* send: the value; recv: where it goes (may be NULL) */
+    int index;               /* select case, or 0 */
+    int fired;               /* set by the claimer: this waiter completed */
+    int closed;              /* set by the claimer: completed by close */
+} goc_sudog;
+
+struct goc_chan {
+    goc_spin lock;
+    _Atomic int64_t inflight;
+    size_t esize, cap;
+    size_t len, recvx, sendx;
+    int closed;
+    goc_waitq recvq, sendq;
+    goc_timer *after;        /* goc_after's timer, stopped by free */
+    char *buf;
+};
+
+/* ------------------------------------------------------------- helpers */
+
+static void *slot(goc_chan *ch, size_t i)
+{
+    return ch->buf + i * ch->esize;
+}
+
+static void copy_elem(goc_chan *ch, void *dst, const void *src)
+{
+    if (ch->esize && dst && src)
+        memcpy(dst, src, ch->esize);
+}
+
+static void clear_elem(goc_chan *ch, void *dst)
+{
+    if (ch->esize && dst)
+        memset(dst, 0, ch->esize);
+}
+
+static void op_begin(goc_chan *ch)
+{
+    atomic_fetch_add_explicit(&ch->inflight, 1, memory_order_relaxed);
+}
+
+static void op_end(goc_chan *ch)
+{
+    atomic_fetch_sub_explicit(&ch->inflight, 1, memory_order_release);
+}
+
+/* Take the first waiter of q whose coroutine we can claim; NULL if none. */
+static goc_sudog *claim_first(goc_waitq *q)
+{
+    goc_waiter *w;
+    while ((w = goc__waitq_pop(q))) {
+        if (goc__claim(w->co, GOC_WS_WOKEN))
+            return (goc_sudog *)w;
+    }
+    return NULL;
+}
+
+/* A ready case, found with the channel locked; performs it. Returns 1 if
+ * the operation completed (*partner: a coroutine to make runnable), 0 if
+ * it would block. *closed tells a completion by close. */
+static int try_send_locked(goc_chan *ch, const void *elem, goc_co **partner, int *closed)
+{
+    *partner = NULL;
+    *closed = 0;
+    if (ch->closed) {
+        *closed = 1;
+        return 1;
+    }
+    goc_sudog *r = claim_first(&ch->recvq);
+    if (r) {
+        copy_elem(ch, r->elem, elem);
+        r->fired = 1;
+        *partner = r->w.co;
+        return 1;
+    }
+    if (ch->len < ch->cap) {
+        copy_elem(ch, slot(ch, ch->sendx), elem);
+        if (++ch->sendx == ch->cap)
+            ch->sendx = 0;
+        ch->len++;
+        return 1;
+    }
+    return 0;
+}
+
+static int try_recv_locked(goc_chan *ch, void *elem, goc_co **partner, int *closed)
+{
+    *partner = NULL;
+    *closed = 0;
+    goc_sudog *s = claim_first(&ch->sendq);
+    if (s) {
+        if (ch->cap == 0) {
+            copy_elem(ch, elem, s->elem);
+        } else {
+            /* Full buffer: take its head, put the sender's value at its tail. */
+            copy_elem(ch, elem, slot(ch, ch->recvx));
+            copy_elem(ch, slot(ch, ch->recvx), s->elem);
+            if (++ch->recvx == ch->cap)
+                ch->recvx = 0;
+            ch->sendx = ch->recvx;
+        }
+        s->fired = 1;
+        *partner = s->w.co;
+        return 1;
+    }
+    if (ch->len > 0) {
+        copy_elem(ch, elem, slot(ch, ch->recvx));
+        if (++ch->recvx == ch->cap)
+            ch->recvx = 0;
+        ch->len--;
+        return 1;
+    }
+    if (ch->closed) {
+        clear_elem(ch, elem);
+        *closed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* -------------------------------------------------------------- make/free */
+
+goc_chan *goc_chan_make(size_t elem_size, size_t capacity)
+{
+    if (elem_size && capacity > (SIZE_MAX - sizeof(goc_chan)) / elem_size)
+        return NULL;
+    goc_chan *ch = calloc(1, sizeof *ch + elem_size * capacity);
+    if (!ch)
+        return NULL;
+    ch->esize = elem_size;
+    ch->cap = capacity;
+    ch->buf = (char *)(ch + 1);
+    return ch;
+}
+
+int goc_chan_free(goc_chan *ch)
+{
+    if (!ch)
+        return GOC_EINVAL;
+    goc__spin_lock(&ch->lock);
+    int busy = ch->recvq.head || ch->sendq.head;
+    goc__spin_unlock(&ch->lock);
+    if (busy)
+        return GOC_EBUSY;
+    if (ch->after)
+        goc__timer_remove(ch->after); /* after this, its fire() is not running */
+    while (atomic_load_explicit(&ch->inflight, memory_order_acquire) != 0) {
+        if (goc__self())
+            goc_yield(); /* the op still leaving may be queued on this worker */
+        else
+            sched_yield();
+    }
+    free(ch->after);
+    free(ch);
+    return 0;
+}
+
+size_t goc_chan_len(goc_chan *ch)
+{
+    if (!ch)
+        return 0;
+    goc__spin_lock(&ch->lock);
+    size_t n = ch->len;
+    goc__spin_unlock(&ch->lock);
+    return n;
+}
+
+size_t goc_chan_cap(goc_chan *ch)
+{
+    return ch ? ch->cap : 0;
+}
+
+int goc_chan_close(goc_chan *ch)
+{
+    if (!ch)
+        return GOC_EINVAL;
+    op_begin(ch);
+    goc__spin_lock(&ch->lock);
+    if (ch->closed) {
+        goc__spin_unlock(&ch->lock);
+        op_end(ch);
+        return GOC_ECLOSED;
+    }
+    ch->closed = 1;
+    /* Claim every waiter now; make them runnable once unlocked. Claimed
+     * coroutines are parked, so their next links are free to use. */
+    goc_co *wake = NULL;
+    goc_waitq *queues[2] = { &ch->recvq, &ch->sendq };
+    for (int q = 0; q < 2; q++) {
+        goc_sudog *sg;
+        while ((sg = claim_first(queues[q]))) {
+            if (q == 0)
+                clear_elem(ch, sg->elem);
+            sg->fired = 1;
+            sg->closed = 1;
+            sg->w.co->next = wake;
+            wake = sg->w.co;
+        }
+    }
+    goc__spin_unlock(&ch->lock);
+    while (wake) {
+        goc_co *next = wake->next;
+        goc__ready(wake, 0);
+        wake = next;
+    }
+    op_end(ch);
+    return 0;
+}
+
+/* ------------------------------------------------------------ send/recv */
+
+/* One blocking or non-blocking operation on one channel. */
+static int chan_op(goc_chan *ch, int op, void *elem, int block)
+{
+    if (!ch || (op == GOC_SEND && ch->esize && !elem))
+        return GOC_EINVAL;
+    op_begin(ch);
+    goc__spin_lock(&ch->lock);
+    goc_co *partner;
+    int closed;
+    int done = op == GOC_SEND ? try_send_locked(ch, elem, &partner, &closed)
+                              : try_recv_locked(ch, elem, &partner, &closed);
+    if (done) {
+        goc__spin_unlock(&ch->lock);
+        if (partner)
+            goc__ready(partner, 1);
+        op_end(ch);
+        return closed ? GOC_ECLOSED : 0;
+    }
+    goc_co *self = goc__self();
+    int err = !block ? GOC_EAGAIN : !self ? GOC_EPERM : 0;
+    if (!err)
+        err = goc__park_begin(self, op == GOC_SEND ? "channel send" : "channel receive");
+    if (err) {
+        goc__spin_unlock(&ch->lock);
+        op_end(ch);
+        return err;
+    }
+    goc_sudog me = { .w = { .co = self }, .elem = elem };
+    goc__waitq_push(op == GOC_SEND ? &ch->sendq : &ch->recvq, &me.w);
+    goc__spin_unlock(&ch->lock);
+
+    int reason = goc__park(self);
+    if (reason != GOC_WS_WOKEN) {
+        /* Cancelled: no value moved. Take ourselves off the queue (a
+         * waker that lost the claim may have done it already). */
+        goc__spin_lock(&ch->lock);
+        goc__waitq_remove(op == GOC_SEND ? &ch->sendq : &ch->recvq, &me.w);
+        goc__spin_unlock(&ch->lock);
+        op_end(ch);
+        return goc__ws_to_err(reason);
+    }
+    op_end(ch);
+    return me.closed ? GOC_ECLOSED : 0;
+}
+
+int goc_chan_send(goc_chan *ch, const void *elem)
+{
+    return chan_op(ch, GOC_SEND, (void *)elem, 1);
+}
+
+int goc_chan_recv(goc_chan *ch, void *elem)
+{
+    return chan_op(ch, GOC_RECV, elem, 1);
+}
+
+int goc_chan_trysend(goc_chan *ch, const void *elem)
+{
+    return chan_op(ch, GOC_SEND, (void *)elem, 0);
+}
+
+int goc_chan_tryrecv(goc_chan *ch, void *elem)
+{
+    return chan_op(ch, GOC_RECV, elem, 0);
+}
+
+/* ---------------------------------------------------------------- select */
+
+#define SELECT_INLINE 8
+
+typedef struct select_state {
+    goc_case *cases;
+    size_t n;
+    uint32_t *poll;          /* poll order: a random permutation */
+    goc_chan **locks;        /* distinct channels, by address */
+    size_t nlocks;
+    goc_sudog *sg;           /* one waiter per case */
+} select_state;
+
+static int cmp_chan(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t) * (goc_chan *const *)a, y = (uintptr_t) * (goc_chan *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void lock_all(select_state *st)
+{
+    for (size_t i = 0; i < st->nlocks; i++)
+        goc__spin_lock(&st->locks[i]->lock);
+}
+
+static void unlock_all(select_state *st)
+{
+    for (size_t i = st->nlocks; i-- > 0;)
+        goc__spin_unlock(&st->locks[i]->lock);
+}
+
+static void end_all(select_state *st)
+{
+    for (size_t i = 0; i < st->nlocks; i++)
+        op_end(st->locks[i]);
+}
+
+static int validate(goc_case *cases, size_t n)
+{
+    if (n && !cases)
+        return GOC_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        goc_case *c = &cases[i];
+        if (c->op != GOC_SEND && c->op != GOC_RECV)
+            return GOC_EINVAL;
+        if (c->ch && c->op == GOC_SEND && c->ch->esize && !c->elem)
+            return GOC_EINVAL;
+    }
+    return 0;
+}
+
+static void prepare(select_state *st)
+{
+    size_t n = st->n;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t j = (uint32_t)(goc__rand() % (i + 1)); /* inside-out shuffle */
+        st->poll[i] = st->poll[j];
+        st->poll[j] = (uint32_t)i;
+    }
+    st->nlocks = 0;
+    for (size_t i = 0; i < n; i++)
+        if (st->cases[i].ch)
+            st->locks[st->nlocks++] = st->cases[i].ch;
+    qsort(st->locks, st->nlocks, sizeof *st->locks, cmp_chan);
+    size_t k = 0;
+    for (size_t i = 0; i < st->nlocks; i++)
+        if (k == 0 || st->locks[k - 1] != st->locks[i])
+            st->locks[k++] = st->locks[i];
+    st->nlocks = k;
+}
+
+/* Pass 1: the first ready case in poll order, performed; -1 if none. */
+static int poll_cases(select_state *st, goc_co **partner)
+{
+    for (size_t k = 0; k < st->n; k++) {
+        uint32_t i = st->poll[k];
+        goc_case *c = &st->cases[i];
+        if (!c->ch)
+            continue;
+        int closed;
+        int done = c->op == GOC_SEND ? try_send_locked(c->ch, c->elem, partner, &closed)
+                                     : try_recv_locked(c->ch, c->elem, partner, &closed);
+        if (done) {
+            c->status = closed ? GOC_ECLOSED : 0;
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+static void wake_on_timeout(goc_timer *t)
+{
+    goc__wake(t->co, GOC_WS_TIMEDOUT);
+}
+
+/* Pass 2 and 3: park on every case, then take ourselves off the others. */
+static int park_on_all(select_state *st, goc_co *self, int64_t timeout_ns)
+{
+    if (goc__park_begin(self, "select") != 0) {
+        unlock_all(st);
+        return GOC_ECANCELED;
+    }
+    for (size_t i = 0; i < st->n; i++) {
+        goc_case *c = &st->cases[i];
+        st->sg[i] = (goc_sudog){ .w = { .co = self }, .elem = c->elem, .index = (int)i };
+        if (c->ch)
+            goc__waitq_push(c->op == GOC_SEND ? &c->ch->sendq : &c->ch->recvq, &st->sg[i].w);
+    }
+    unlock_all(st);
+    goc_timer t = { .idx = GOC_TIMER_NONE, .fire = wake_on_timeout, .co = self };
+    if (timeout_ns > 0) {
+        int64_t now = goc_now();
+        t.when = timeout_ns > INT64_MAX - now ? INT64_MAX : now + timeout_ns;
+        goc__timer_add(goc__worker(), &t);
+    }
+    int reason = goc__park(self);
+    if (timeout_ns > 0 && reason != GOC_WS_TIMEDOUT)
+        goc__timer_remove(&t);
+
+    lock_all(st);
+    int chosen = -1;
+    for (size_t i = 0; i < st->n; i++) {
+        goc_case *c = &st->cases[i];
+        if (st->sg[i].fired) {
+            chosen = (int)i;
+            c->status = st->sg[i].closed ? GOC_ECLOSED : 0;
+        } else if (c->ch) {
+            goc__waitq_remove(c->op == GOC_SEND ? &c->ch->sendq : &c->ch->recvq, &st->sg[i].w);
+        }
+    }
+    unlock_all(st);
+    if (reason == GOC_WS_WOKEN && chosen >= 0)
+        return chosen;
+    return goc__ws_to_err(reason);
+}
+
+static int select_run(select_state *st, int64_t timeout_ns)
+{
+    prepare(st);
+    for (size_t i = 0; i < st->nlocks; i++)
+        op_begin(st->locks[i]);
+    lock_all(st);
+    goc_co *partner = NULL;
+    int chosen = poll_cases(st, &partner);
+    if (chosen >= 0) {
+        unlock_all(st);
+        if (partner)
+            goc__ready(partner, 1);
+        end_all(st);
+        return chosen;
+    }
+    goc_co *self = goc__self();
+    int r;
+    if (timeout_ns == 0) {
+        unlock_all(st);
+        r = GOC_EAGAIN;
+    } else if (!self) {
+        unlock_all(st);
+        r = GOC_EPERM;
+    } else {
+        r = park_on_all(st, self, timeout_ns);
+    }
+    end_all(st);
+    return r;
+}
+
+int goc_select(goc_case *cases, size_t n, int64_t timeout_ns)
+{
+    int err = validate(cases, n);
+    if (err)
+        return err;
+    uint32_t poll_small[SELECT_INLINE];
+    goc_chan *locks_small[SELECT_INLINE];
+    goc_sudog sg_small[SELECT_INLINE];
+    select_state st = { .cases = cases, .n = n, .poll = poll_small,
+                        .locks = locks_small, .sg = sg_small };
+    void *heap = NULL;
+    if (n > SELECT_INLINE) {
+        heap = malloc(n * (sizeof(uint32_t) + sizeof(goc_chan *) + sizeof(goc_sudog)));
+        if (!heap)
+            return GOC_ENOMEM;
+        st.sg = heap;
+        st.locks = (goc_chan **)(st.sg + n);
+        st.poll = (uint32_t *)(st.locks + n);
+    }
+    int r = select_run(&st, timeout_ns);
+    free(heap);
+    return r;
+}
+
+/* ------------------------------------------------------------ goc_after */
+
+static void after_fire(goc_timer *t)
+{
+    goc_chan *ch = t->arg;
+    int64_t now = goc_now();
+    goc_chan_trysend(ch, &now); /* capacity 1, sent once: never blocks */
+}
+
+goc_chan *goc_after(int64_t ns)
+{
+    goc_worker *w = goc__worker();
+    if (!goc__self())
+        return NULL;
+    goc_chan *ch = goc_chan_make(sizeof(int64_t), 1);
+    goc_timer *t = calloc(1, sizeof *t);
+    if (!ch || !t) {
+        free(ch);
+        free(t);
+        return NULL;
+    }
+    int64_t now = goc_now();
+    if (ns <= 0) {
+        goc_chan_trysend(ch, &now);
+        free(t);
+        return ch;
+    }
+    t->when = ns > INT64_MAX - now ? INT64_MAX : now + ns;
+    t->idx = GOC_TIMER_NONE;
+    t->fire = after_fire;
+    t->arg = ch;
+    ch->after = t;
+    if (t->when != INT64_MAX)
+        goc__timer_add(w, t);
+    return ch;
+}
