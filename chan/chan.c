@@ -21,13 +21,16 @@
  * on to the next waiter. So a value is never lost or delivered twice, and
  * a coroutine woken by a cancel knows that no value moved.
  *
- * Lifetime. Every operation counts itself in ch->inflight from start to
- * its last touch of the channel. goc_chan_free refuses (GOC_EBUSY) while
- * waiters are queued, and otherwise lets the in-flight operations leave
- * before it frees: freeing right after the last operation returned is
- * safe even when the other side of that operation is still returning.
+ * Lifetime. An operation that completes at once touches the channel only
+ * under its lock, and makes its partner runnable after unlocking, so the
+ * partner cannot return before that last touch. An operation that parks
+ * counts itself in flight (in ch->word) until its own last touch after
+ * waking. goc_chan_free refuses (GOC_EBUSY) while waiters are queued and
+ * otherwise lets in-flight operations leave before it frees: freeing right
+ * after the last operation returned is safe even when the other side of
+ * that operation is still returning.
  *
- * Locking: ch->lock guards everything in the channel but inflight. Lock
+ * Locking: the LOCKED bit of ch->word guards everything in the channel. Lock
  * order: channels by address (select); a timer heap's lock before a
  * channel's (goc_after fires under the heap lock). Claimed coroutines are
  * made runnable after the channel locks are released.
@@ -43,12 +46,17 @@ typedef struct goc_sudog {
     void *elem;              /* send: the value; recv: where it goes (may be NULL) */
     int index;               /* select case, or 0 */
     int fired;               /* set by the claimer: this waiter completed */
+    int in_select;           /* a select removes its own in-flight counts */
     int closed;              /* set by the claimer: completed by close */
 } goc_sudog;
 
+/* ch->word = operations in flight << 1 | LOCKED: one atomic both locks the
+ * channel and counts the operation, one both unlocks and uncounts it. */
+#define LOCKED ((int64_t)1)
+#define ONE_OP ((int64_t)2)
+
 struct goc_chan {
-    goc_spin lock;
-    _Atomic int64_t inflight;
+    _Atomic int64_t word;
     size_t esize, cap;
     size_t len, recvx, sendx;
     int closed;
@@ -76,14 +84,47 @@ static void clear_elem(goc_chan *ch, void *dst)
         memset(dst, 0, ch->esize);
 }
 
-static void op_begin(goc_chan *ch)
+static void relax(unsigned *spins)
 {
-    atomic_fetch_add_explicit(&ch->inflight, 1, memory_order_relaxed);
+    if (++*spins < 64) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    } else {
+        sched_yield();
+    }
 }
 
-static void op_end(goc_chan *ch)
+/* Lock, adding `count` operations in flight (0 or ONE_OP). */
+static void chan_lock(goc_chan *ch, int64_t count)
 {
-    atomic_fetch_sub_explicit(&ch->inflight, 1, memory_order_release);
+    int64_t w = atomic_load_explicit(&ch->word, memory_order_relaxed);
+    unsigned spins = 0;
+    for (;;) {
+        if (w & LOCKED) {
+            relax(&spins);
+            w = atomic_load_explicit(&ch->word, memory_order_relaxed);
+            continue;
+        }
+        if (atomic_compare_exchange_weak_explicit(&ch->word, &w, (w + count) | LOCKED,
+                                                  memory_order_acquire, memory_order_relaxed))
+            return;
+    }
+}
+
+/* Unlock, removing `count` operations in flight (negative: adding). Every
+ * change to the word is made with the lock held, so this is a plain store. */
+static void chan_unlock(goc_chan *ch, int64_t count)
+{
+    int64_t w = atomic_load_explicit(&ch->word, memory_order_relaxed);
+    atomic_store_explicit(&ch->word, w - count - LOCKED, memory_order_release);
+}
+
+/* A claimed plain waiter is counted in flight until now: its claimer ends
+ * the count for it, so the woken coroutine never touches the channel. */
+static int64_t count_of(const goc_sudog *sg)
+{
+    return sg->in_select ? 0 : ONE_OP;
 }
 
 /* Take the first waiter of q whose coroutine we can claim; NULL if none. */
@@ -100,7 +141,8 @@ static goc_sudog *claim_first(goc_waitq *q)
 /* A ready case, found with the channel locked; performs it. Returns 1 if
  * the operation completed (*partner: a coroutine to make runnable), 0 if
  * it would block. *closed tells a completion by close. */
-static int try_send_locked(goc_chan *ch, const void *elem, goc_co **partner, int *closed)
+static int try_send_locked(goc_chan *ch, const void *elem, goc_co **partner, int *closed,
+                           int64_t *uncount)
 {
     *partner = NULL;
     *closed = 0;
@@ -113,6 +155,7 @@ static int try_send_locked(goc_chan *ch, const void *elem, goc_co **partner, int
         copy_elem(ch, r->elem, elem);
         r->fired = 1;
         *partner = r->w.co;
+        *uncount += count_of(r);
         return 1;
     }
     if (ch->len < ch->cap) {
@@ -125,7 +168,8 @@ static int try_send_locked(goc_chan *ch, const void *elem, goc_co **partner, int
     return 0;
 }
 
-static int try_recv_locked(goc_chan *ch, void *elem, goc_co **partner, int *closed)
+static int try_recv_locked(goc_chan *ch, void *elem, goc_co **partner, int *closed,
+                           int64_t *uncount)
 {
     *partner = NULL;
     *closed = 0;
@@ -143,6 +187,7 @@ static int try_recv_locked(goc_chan *ch, void *elem, goc_co **partner, int *clos
         }
         s->fired = 1;
         *partner = s->w.co;
+        *uncount += count_of(s);
         return 1;
     }
     if (ch->len > 0) {
@@ -179,14 +224,14 @@ int goc_chan_free(goc_chan *ch)
 {
     if (!ch)
         return GOC_EINVAL;
-    goc__spin_lock(&ch->lock);
+    chan_lock(ch, 0);
     int busy = ch->recvq.head || ch->sendq.head;
-    goc__spin_unlock(&ch->lock);
+    chan_unlock(ch, 0);
     if (busy)
         return GOC_EBUSY;
     if (ch->after)
         goc__timer_remove(ch->after); /* after this, its fire() is not running */
-    while (atomic_load_explicit(&ch->inflight, memory_order_acquire) != 0) {
+    while (atomic_load_explicit(&ch->word, memory_order_acquire) != 0) {
         if (goc__self())
             goc_yield(); /* the op still leaving may be queued on this worker */
         else
@@ -201,9 +246,9 @@ size_t goc_chan_len(goc_chan *ch)
 {
     if (!ch)
         return 0;
-    goc__spin_lock(&ch->lock);
+    chan_lock(ch, 0);
     size_t n = ch->len;
-    goc__spin_unlock(&ch->lock);
+    chan_unlock(ch, 0);
     return n;
 }
 
@@ -216,17 +261,16 @@ int goc_chan_close(goc_chan *ch)
 {
     if (!ch)
         return GOC_EINVAL;
-    op_begin(ch);
-    goc__spin_lock(&ch->lock);
+    chan_lock(ch, 0);
     if (ch->closed) {
-        goc__spin_unlock(&ch->lock);
-        op_end(ch);
+        chan_unlock(ch, 0);
         return GOC_ECLOSED;
     }
     ch->closed = 1;
     /* Claim every waiter now; make them runnable once unlocked. Claimed
      * coroutines are parked, so their next links are free to use. */
     goc_co *wake = NULL;
+    int64_t uncount = 0;
     goc_waitq *queues[2] = { &ch->recvq, &ch->sendq };
     for (int q = 0; q < 2; q++) {
         goc_sudog *sg;
@@ -235,17 +279,17 @@ int goc_chan_close(goc_chan *ch)
                 clear_elem(ch, sg->elem);
             sg->fired = 1;
             sg->closed = 1;
+            uncount += count_of(sg);
             sg->w.co->next = wake;
             wake = sg->w.co;
         }
     }
-    goc__spin_unlock(&ch->lock);
+    chan_unlock(ch, uncount);
     while (wake) {
         goc_co *next = wake->next;
         goc__ready(wake, 0);
         wake = next;
     }
-    op_end(ch);
     return 0;
 }
 
@@ -256,17 +300,16 @@ static int chan_op(goc_chan *ch, int op, void *elem, int block)
 {
     if (!ch || (op == GOC_SEND && ch->esize && !elem))
         return GOC_EINVAL;
-    op_begin(ch);
-    goc__spin_lock(&ch->lock);
+    chan_lock(ch, 0);
     goc_co *partner;
     int closed;
-    int done = op == GOC_SEND ? try_send_locked(ch, elem, &partner, &closed)
-                              : try_recv_locked(ch, elem, &partner, &closed);
+    int64_t uncount = 0;
+    int done = op == GOC_SEND ? try_send_locked(ch, elem, &partner, &closed, &uncount)
+                              : try_recv_locked(ch, elem, &partner, &closed, &uncount);
     if (done) {
-        goc__spin_unlock(&ch->lock);
+        chan_unlock(ch, uncount); /* our last touch: partner is claimed, not yet runnable */
         if (partner)
             goc__ready(partner, 1);
-        op_end(ch);
         return closed ? GOC_ECLOSED : 0;
     }
     goc_co *self = goc__self();
@@ -274,26 +317,25 @@ static int chan_op(goc_chan *ch, int op, void *elem, int block)
     if (!err)
         err = goc__park_begin(self, op == GOC_SEND ? "channel send" : "channel receive");
     if (err) {
-        goc__spin_unlock(&ch->lock);
-        op_end(ch);
+        chan_unlock(ch, 0);
         return err;
     }
+    /* Parking: counted in flight until our claimer (or, if cancelled, we
+     * ourselves) is done with the channel, so a free waits for us. */
     goc_sudog me = { .w = { .co = self }, .elem = elem };
     goc__waitq_push(op == GOC_SEND ? &ch->sendq : &ch->recvq, &me.w);
-    goc__spin_unlock(&ch->lock);
+    chan_unlock(ch, -ONE_OP);
 
     int reason = goc__park(self);
     if (reason != GOC_WS_WOKEN) {
         /* Cancelled: no value moved. Take ourselves off the queue (a
          * waker that lost the claim may have done it already). */
-        goc__spin_lock(&ch->lock);
+        chan_lock(ch, 0);
         goc__waitq_remove(op == GOC_SEND ? &ch->sendq : &ch->recvq, &me.w);
-        goc__spin_unlock(&ch->lock);
-        op_end(ch);
+        chan_unlock(ch, ONE_OP);
         return goc__ws_to_err(reason);
     }
-    op_end(ch);
-    return me.closed ? GOC_ECLOSED : 0;
+    return me.closed ? GOC_ECLOSED : 0; /* the claimer ended our count */
 }
 
 int goc_chan_send(goc_chan *ch, const void *elem)
@@ -327,6 +369,7 @@ typedef struct select_state {
     goc_chan **locks;        /* distinct channels, by address */
     size_t nlocks;
     goc_sudog *sg;           /* one waiter per case */
+    goc_chan *done_ch;       /* the channel of the case performed in pass 1 */
 } select_state;
 
 static int cmp_chan(const void *a, const void *b)
@@ -335,22 +378,17 @@ static int cmp_chan(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void lock_all(select_state *st)
+/* Lock the select's channels in address order; `count` as chan_lock. */
+static void lock_all(select_state *st, int64_t count)
 {
     for (size_t i = 0; i < st->nlocks; i++)
-        goc__spin_lock(&st->locks[i]->lock);
+        chan_lock(st->locks[i], count);
 }
 
-static void unlock_all(select_state *st)
+static void unlock_all(select_state *st, int64_t count)
 {
     for (size_t i = st->nlocks; i-- > 0;)
-        goc__spin_unlock(&st->locks[i]->lock);
-}
-
-static void end_all(select_state *st)
-{
-    for (size_t i = 0; i < st->nlocks; i++)
-        op_end(st->locks[i]);
+        chan_unlock(st->locks[i], count);
 }
 
 static int validate(goc_case *cases, size_t n)
@@ -388,7 +426,7 @@ static void prepare(select_state *st)
 }
 
 /* Pass 1: the first ready case in poll order, performed; -1 if none. */
-static int poll_cases(select_state *st, goc_co **partner)
+static int poll_cases(select_state *st, goc_co **partner, int64_t *uncount)
 {
     for (size_t k = 0; k < st->n; k++) {
         uint32_t i = st->poll[k];
@@ -396,9 +434,10 @@ static int poll_cases(select_state *st, goc_co **partner)
         if (!c->ch)
             continue;
         int closed;
-        int done = c->op == GOC_SEND ? try_send_locked(c->ch, c->elem, partner, &closed)
-                                     : try_recv_locked(c->ch, c->elem, partner, &closed);
+        int done = c->op == GOC_SEND ? try_send_locked(c->ch, c->elem, partner, &closed, uncount)
+                                     : try_recv_locked(c->ch, c->elem, partner, &closed, uncount);
         if (done) {
+            st->done_ch = c->ch;
             c->status = closed ? GOC_ECLOSED : 0;
             return (int)i;
         }
@@ -415,16 +454,17 @@ static void wake_on_timeout(goc_timer *t)
 static int park_on_all(select_state *st, goc_co *self, int64_t timeout_ns)
 {
     if (goc__park_begin(self, "select") != 0) {
-        unlock_all(st);
+        unlock_all(st, 0);
         return GOC_ECANCELED;
     }
     for (size_t i = 0; i < st->n; i++) {
         goc_case *c = &st->cases[i];
-        st->sg[i] = (goc_sudog){ .w = { .co = self }, .elem = c->elem, .index = (int)i };
+        st->sg[i] = (goc_sudog){ .w = { .co = self }, .elem = c->elem, .index = (int)i,
+                                 .in_select = 1 };
         if (c->ch)
             goc__waitq_push(c->op == GOC_SEND ? &c->ch->sendq : &c->ch->recvq, &st->sg[i].w);
     }
-    unlock_all(st);
+    unlock_all(st, -ONE_OP); /* in flight on each until our last touch */
     goc_timer t = { .idx = GOC_TIMER_NONE, .fire = wake_on_timeout, .co = self };
     if (timeout_ns > 0) {
         int64_t now = goc_now();
@@ -435,7 +475,7 @@ static int park_on_all(select_state *st, goc_co *self, int64_t timeout_ns)
     if (timeout_ns > 0 && reason != GOC_WS_TIMEDOUT)
         goc__timer_remove(&t);
 
-    lock_all(st);
+    lock_all(st, 0);
     int chosen = -1;
     for (size_t i = 0; i < st->n; i++) {
         goc_case *c = &st->cases[i];
@@ -446,7 +486,7 @@ static int park_on_all(select_state *st, goc_co *self, int64_t timeout_ns)
             goc__waitq_remove(c->op == GOC_SEND ? &c->ch->sendq : &c->ch->recvq, &st->sg[i].w);
         }
     }
-    unlock_all(st);
+    unlock_all(st, ONE_OP);
     if (reason == GOC_WS_WOKEN && chosen >= 0)
         return chosen;
     return goc__ws_to_err(reason);
@@ -455,31 +495,23 @@ static int park_on_all(select_state *st, goc_co *self, int64_t timeout_ns)
 static int select_run(select_state *st, int64_t timeout_ns)
 {
     prepare(st);
-    for (size_t i = 0; i < st->nlocks; i++)
-        op_begin(st->locks[i]);
-    lock_all(st);
+    lock_all(st, 0);
     goc_co *partner = NULL;
-    int chosen = poll_cases(st, &partner);
+    int64_t uncount = 0;
+    int chosen = poll_cases(st, &partner, &uncount);
     if (chosen >= 0) {
-        unlock_all(st);
+        for (size_t i = st->nlocks; i-- > 0;)
+            chan_unlock(st->locks[i], st->locks[i] == st->done_ch ? uncount : 0);
         if (partner)
             goc__ready(partner, 1);
-        end_all(st);
         return chosen;
     }
     goc_co *self = goc__self();
-    int r;
-    if (timeout_ns == 0) {
-        unlock_all(st);
-        r = GOC_EAGAIN;
-    } else if (!self) {
-        unlock_all(st);
-        r = GOC_EPERM;
-    } else {
-        r = park_on_all(st, self, timeout_ns);
+    if (timeout_ns == 0 || !self) {
+        unlock_all(st, 0);
+        return timeout_ns == 0 ? GOC_EAGAIN : GOC_EPERM;
     }
-    end_all(st);
-    return r;
+    return park_on_all(st, self, timeout_ns);
 }
 
 int goc_select(goc_case *cases, size_t n, int64_t timeout_ns)

@@ -189,21 +189,26 @@ int goc__start_main(goc_runtime *rt, void (*fn)(void *), void *arg)
 
 /* ---------------------------------------------------------------- park */
 
+/* While a coroutine runs, the state bits still hold the reason of its last
+ * wake-up (only WAITING matters to wakers); clearing them would cost an
+ * atomic per park, so the next park_begin's CAS replaces them instead. */
 int goc__park_begin(goc_co *co, const char *what)
 {
-    uint32_t expect = GOC_WS_RUNNING;
+    uint32_t cur = atomic_load_explicit(&co->wstate, memory_order_relaxed);
     co->waiting_on = what;
-    if (!atomic_compare_exchange_strong(&co->wstate, &expect, GOC_WS_WAITING))
-        return GOC_ECANCELED; /* the cancel bit is set */
+    if (cur & GOC_WS_CANCEL)
+        return GOC_ECANCELED;
+    if (!atomic_compare_exchange_strong(&co->wstate, &cur, GOC_WS_WAITING))
+        return GOC_ECANCELED; /* only a cancel changes it under us */
     return 0;
 }
 
 int goc__park(goc_co *co)
 {
     goc__switch_away(goc__worker(), co, GOC_REQ_PARK);
-    uint32_t old = atomic_fetch_and(&co->wstate, ~(uint32_t)GOC_WS_STATE_MASK);
+    uint32_t now = atomic_load_explicit(&co->wstate, memory_order_acquire);
     co->waiting_on = NULL;
-    return (int)(old & GOC_WS_STATE_MASK);
+    return (int)(now & GOC_WS_STATE_MASK);
 }
 
 void goc__park_abort(goc_co *co)

@@ -272,7 +272,13 @@ static void wake_one_worker(goc_runtime *rt)
 void goc__enqueue_local(goc_worker *w, goc_co *co, int next)
 {
     if (next) {
-        goc_co *old = atomic_exchange_explicit(&w->runnext, co, memory_order_acq_rel);
+        goc_co *old;
+        if (w->rt->nworkers == 1) { /* no thieves: no atomic exchange */
+            old = atomic_load_explicit(&w->runnext, memory_order_relaxed);
+            atomic_store_explicit(&w->runnext, co, memory_order_relaxed);
+        } else {
+            old = atomic_exchange_explicit(&w->runnext, co, memory_order_acq_rel);
+        }
         if (!old) {
             wake_one_worker(w->rt);
             return;
@@ -331,12 +337,21 @@ static goc_co *global_get(goc_worker *w, uint32_t max)
     return first;
 }
 
+/* Take the next slot; with one worker there are no thieves to race. */
+static inline int take_next(goc_worker *w, goc_co *co)
+{
+    if (w->rt->nworkers == 1) {
+        atomic_store_explicit(&w->runnext, NULL, memory_order_relaxed);
+        return 1;
+    }
+    return atomic_compare_exchange_strong_explicit(&w->runnext, &co, NULL,
+                                                   memory_order_acquire, memory_order_relaxed);
+}
+
 static inline goc_co *local_pick(goc_worker *w)
 {
     goc_co *co = atomic_load_explicit(&w->runnext, memory_order_relaxed);
-    if (co && w->next_streak < GOC_NEXT_STREAK_MAX &&
-        atomic_compare_exchange_strong_explicit(&w->runnext, &co, NULL,
-                                                memory_order_acquire, memory_order_relaxed)) {
+    if (co && w->next_streak < GOC_NEXT_STREAK_MAX && take_next(w, co)) {
         w->next_streak++;
         return co;
     }
@@ -345,10 +360,12 @@ static inline goc_co *local_pick(goc_worker *w)
         w->next_streak = 0;
         return co;
     }
-    co = atomic_exchange_explicit(&w->runnext, NULL, memory_order_acquire);
-    if (co)
+    co = atomic_load_explicit(&w->runnext, memory_order_relaxed);
+    if (co && take_next(w, co)) {
         w->next_streak = 1;
-    return co;
+        return co;
+    }
+    return NULL;
 }
 
 static goc_co *steal_from(goc_worker *w, goc_worker *v)
