@@ -8,7 +8,14 @@
  * and the coroutine once per stall: the "blocking call inside async code"
  * mistake, which freezes every coroutine queued on that worker.
  *
- * Reads only the atomics nswitch and cur_id; never touches a coroutine.
+ * It is also the safety net for hand-offs: a coroutine made runnable in a
+ * worker's next slot wakes nobody (it runs there as soon as the current
+ * one parks). If that worker instead computes on, the monitor sees it not
+ * switching with work queued and wakes an idle worker, which may then
+ * steal that work (as Go's sysmon retakes a P).
+ *
+ * Reads only atomics (nswitch, cur_id, the run queue); never touches a
+ * coroutine.
  * Locking: mon_lock/mon_cond, only to sleep and to be told to stop.
  */
 #include <errno.h>
@@ -41,6 +48,7 @@ static void check_worker(goc_runtime *rt, goc_worker *w, stall *s, int64_t now, 
     }
     if (!s->since)
         s->since = prev;
+    goc__nudge_stuck(w);
     if (!s->reported && now - s->since >= STALL_NS) {
         s->reported = 1;
         if (rt->debug)

@@ -279,14 +279,23 @@ void goc__enqueue_local(goc_worker *w, goc_co *co, int next)
         } else {
             old = atomic_exchange_explicit(&w->runnext, co, memory_order_acq_rel);
         }
-        if (!old) {
-            wake_one_worker(w->rt);
+        /* The next slot runs here as soon as the running coroutine parks:
+         * a hand-off (channel partner) needs no other worker. Only a
+         * coroutine it displaces into the ring is work for someone else. */
+        if (!old)
             return;
-        }
         co = old;
     }
     ring_push(w, co);
     wake_one_worker(w->rt);
+}
+
+/* The monitor's nudge: w has not switched for a whole sample and has work
+ * queued (its next slot or ring); let an idle worker come and steal it. */
+void goc__nudge_stuck(goc_worker *w)
+{
+    if (atomic_load_explicit(&w->runnext, memory_order_relaxed) || !ring_empty(&w->ring))
+        wake_one_worker(w->rt);
 }
 
 void goc__enqueue_global(goc_runtime *rt, goc_co *co)
