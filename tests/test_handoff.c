@@ -27,6 +27,11 @@ static void main_handoff(void *arg)
     TU_CHECK(s->ch != NULL);
     TU_CHECK_INT_EQ(goc_go(receiver, s), 0);
     goc_sleep(20 * TU_MS); /* the receiver parks */
+    /* Compute a little first, so any worker still spinning after the
+     * sleep's wake-up has given up and blocked: nobody is looking. */
+    int64_t quiet = goc_now() + 50 * TU_MS;
+    while (goc_now() < quiet)
+        ;
     int v = 1;
     TU_CHECK_INT_EQ(goc_chan_send(s->ch, &v), 0);
     /* The receiver sits in this worker's next slot; compute without
