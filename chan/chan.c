@@ -386,10 +386,16 @@ typedef struct select_state {
     goc_chan *done_ch;       /* the channel of the case performed in pass 1 */
 } select_state;
 
-static int cmp_chan(const void *a, const void *b)
+/* Selects are small: an insertion sort beats qsort's call overhead. */
+static void sort_by_address(goc_chan **a, size_t n)
 {
-    uintptr_t x = (uintptr_t) * (goc_chan *const *)a, y = (uintptr_t) * (goc_chan *const *)b;
-    return x < y ? -1 : x > y;
+    for (size_t i = 1; i < n; i++) {
+        goc_chan *x = a[i];
+        size_t j = i;
+        for (; j > 0 && (uintptr_t)a[j - 1] > (uintptr_t)x; j--)
+            a[j] = a[j - 1];
+        a[j] = x;
+    }
 }
 
 /* Lock the select's channels in address order; `count` as chan_lock. */
@@ -431,7 +437,7 @@ static void prepare(select_state *st)
     for (size_t i = 0; i < n; i++)
         if (st->cases[i].ch)
             st->locks[st->nlocks++] = st->cases[i].ch;
-    qsort(st->locks, st->nlocks, sizeof *st->locks, cmp_chan);
+    sort_by_address(st->locks, st->nlocks);
     size_t k = 0;
     for (size_t i = 0; i < st->nlocks; i++)
         if (k == 0 || st->locks[k - 1] != st->locks[i])
