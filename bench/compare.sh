@@ -5,20 +5,24 @@
 #   bench/compare.sh [--quick] [workload ...]
 #
 #   --quick      small sizes (the same n for all three) for a smoke test
-#   workload     any of: spawn yield cpu idle timers (default: all of them)
+#   workload     any of: spawn yield cpu idle timers pingpong mpmc select
+#                sieve skynet (default: all of them)
 #
 # Environment: GOC_BENCH (default build/bench/goc-bench), GO (default go),
 # PYTHON (default python3), TIMEOUT (seconds per command, default 300).
 #
-# Worker counts: yield at 1 (2 coroutines on 1 worker); spawn, cpu, idle,
-# timers at one per core (nproc); idle once more with goc --stack-size 2048.
-# Python asyncio always runs on 1 thread, whatever --workers says.
+# Worker counts: yield at 1 (2 coroutines on 1 worker); pingpong twice, at 1
+# (row pingpong/w1) and at one per core; spawn, cpu, idle, timers, mpmc,
+# select, sieve, skynet at one per core (nproc); idle once more with goc
+# --stack-size 2048. Python asyncio always runs on 1 thread, whatever
+# --workers says, so its pingpong figure is taken twice on the same terms.
 #
 # Ratios are written so that > 1 means goc is better: peer / goc for
 # lower-is-better units (ns, us, ms, bytes), goc / peer for higher-is-better
-# ones (anything per second, speedup). The note column marks rows where a
-# peer ran another size: Python's cpu runs 2 jobs (1 with --quick) on its one
-# thread, and its raw ms is scaled linearly to goc's job count.
+# ones (anything per second, e.g. mpmc's Mmsg/s, and speedup). The note
+# column marks rows where a peer ran another size: Python's cpu runs 2 jobs
+# (1 with --quick) on its one thread, and its raw ms is scaled linearly to
+# goc's job count; any other size mismatch gets no ratio.
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,12 +39,12 @@ WANT=()
 for arg in "$@"; do
     case "$arg" in
         --quick) QUICK=1 ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
-        spawn|yield|cpu|idle|timers) WANT+=("$arg") ;;
+        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+        spawn|yield|cpu|idle|timers|pingpong|mpmc|select|sieve|skynet) WANT+=("$arg") ;;
         *) echo "compare.sh: unknown argument '$arg'" >&2; exit 2 ;;
     esac
 done
-[ ${#WANT[@]} -eq 0 ] && WANT=(spawn yield cpu idle timers)
+[ ${#WANT[@]} -eq 0 ] && WANT=(spawn yield cpu idle timers pingpong mpmc select sieve skynet)
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/goc-compare.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
@@ -95,6 +99,11 @@ size() {
         cpu) echo 4 ;;
         idle) echo 100000 ;;
         timers) echo 10000 ;;
+        pingpong) echo 100000 ;;
+        mpmc) echo 200000 ;;
+        select) echo 100000 ;;
+        sieve) echo 500 ;;
+        skynet) echo 100000 ;;
     esac
 }
 
@@ -120,6 +129,10 @@ echo "== running (cores: $CORES)"
 for w in "${WANT[@]}"; do
     case "$w" in
         yield) bench yield yield 1 ;;
+        pingpong)
+            bench pingpong/w1 pingpong 1
+            bench pingpong pingpong "$CORES"
+            ;;
         idle)
             bench idle idle "$CORES"
             # goc again with 2 KiB stacks; the peers have no such knob, so
@@ -209,10 +222,17 @@ for row in order:
         notes = []
         for impl in ("go", "python"):
             r = recs.get(impl)
-            if field == "value" and gn is not None and r and r.get("n") != gn:
-                scaled = w == "cpu" and field == "value" and "measured_ms" in r
-                notes.append("%s n=%s (goc %s)%s" % (impl, r.get("n"), gn,
-                                                    ", scaled" if scaled else ""))
+            if gn is not None and r and r.get("n") != gn:
+                # cpu: ms scaled to goc's job count, speedup does not depend
+                # on it; any other workload at another size is not comparable
+                scaled = w == "cpu" and "measured_ms" in r
+                if field == "value":
+                    notes.append("%s n=%s (goc %s)%s" % (impl, r.get("n"), gn,
+                                                        ", scaled" if scaled else ", no ratio"))
+                if not scaled and impl == "go":
+                    ov = None
+                elif not scaled:
+                    pv = None
         if row.endswith("stack2048") and field == "value":
             notes.append("peers: no stack knob, same as idle")
         table.append([label + " [" + u + "]", workers, g, o, p,

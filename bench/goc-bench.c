@@ -31,8 +31,8 @@
  * reports the count goc_workers() gave inside the run). Each workload has
  * its own default when --workers is not given (yield: 1, others: 0).
  *
- * Adding a workload (pingpong, mpmc, select, sieve, skynet, echo need
- * channels): write `static bool bench_NAME(const bench_opts *o)` that
+ * Adding a workload (echo is still missing): write
+ * `static bool bench_NAME(const bench_opts *o)` that
  * prints its JSON line with json_begin()/json_*()/json_end() and returns its
  * ok, then fill in its row of the `workloads` table at the bottom.
  */
@@ -790,6 +790,689 @@ out:
     return ok;
 }
 
+/* ================================================================ channels
+ * The channel workloads below send int64_t values. A coroutine whose
+ * channel call fails unexpectedly counts an error (the check then fails)
+ * and closes or drains what it must so that nothing is left blocked: a
+ * failed check never turns into a hang. */
+
+/* ================================================================ pingpong
+ * Two coroutines bounce a counter over two unbuffered channels: A sends c
+ * on ping and receives c + 1 on pong, N times; B does the other half.
+ * Figure: ns per round trip (wall / N). Check: the counter came back as N. */
+
+typedef struct pingpong_ctx {
+    long       n;
+    goc_chan  *ping, *pong;
+    int64_t    final;
+    atomic_int errors;
+    sample    *s;
+} pingpong_ctx;
+
+/* On a failed call: count it and close both channels, so the other side
+ * gets GOC_ECLOSED instead of waiting forever. */
+static void pingpong_fail(pingpong_ctx *c)
+{
+    atomic_fetch_add(&c->errors, 1);
+    goc_chan_close(c->ping);
+    goc_chan_close(c->pong);
+}
+
+static void *pingpong_a(void *arg)
+{
+    pingpong_ctx *c = arg;
+    int64_t v = 0;
+    for (long i = 0; i < c->n; i++) {
+        if (goc_chan_send(c->ping, &v) != 0 || goc_chan_recv(c->pong, &v) != 0) {
+            pingpong_fail(c);
+            break;
+        }
+    }
+    c->final = v;
+    return NULL;
+}
+
+static void *pingpong_b(void *arg)
+{
+    pingpong_ctx *c = arg;
+    int64_t v;
+    for (long i = 0; i < c->n; i++) {
+        if (goc_chan_recv(c->ping, &v) != 0) {
+            pingpong_fail(c);
+            break;
+        }
+        v++;
+        if (goc_chan_send(c->pong, &v) != 0) {
+            pingpong_fail(c);
+            break;
+        }
+    }
+    return NULL;
+}
+
+static void pingpong_main(void *arg)
+{
+    pingpong_ctx *c = arg;
+    c->s->workers = goc_workers();
+    c->ping = goc_chan_make(sizeof(int64_t), 0);
+    c->pong = goc_chan_make(sizeof(int64_t), 0);
+    if (!c->ping || !c->pong) {
+        atomic_fetch_add(&c->errors, 1);
+        goto out;
+    }
+
+    int64_t t0 = goc_now();
+    goc_task *a = goc_spawn(pingpong_a, c);
+    goc_task *b = goc_spawn(pingpong_b, c);
+    if (!a || !b) { /* the one that started must not wait forever */
+        atomic_fetch_add(&c->errors, 1);
+        goc_chan_close(c->ping);
+        goc_chan_close(c->pong);
+    }
+    int rca = a ? goc_join(a, NULL) : -1;
+    int rcb = b ? goc_join(b, NULL) : -1;
+    int64_t t1 = goc_now();
+
+    c->s->span_ns = t1 - t0;
+    c->s->fig[0] = (double)(t1 - t0) / (double)c->n;
+    c->s->ok = rca == 0 && rcb == 0 && atomic_load(&c->errors) == 0 && c->final == c->n;
+out:
+    goc_chan_free(c->ping);
+    goc_chan_free(c->pong);
+}
+
+static void pingpong_measure(const bench_opts *o, int workers, void *arg, sample *s)
+{
+    (void)arg;
+    pingpong_ctx c = { .n = o->n, .final = -1, .s = s };
+    atomic_init(&c.errors, 0);
+    if (!start_runtime(o, workers, pingpong_main, &c))
+        s->ok = false;
+    if (atomic_load(&c.errors))
+        fprintf(stderr, "pingpong: %d channel or spawn calls failed\n", atomic_load(&c.errors));
+    if (c.final != c.n)
+        fprintf(stderr, "pingpong: counter %" PRId64 ", want %ld\n", c.final, c.n);
+}
+
+static bool bench_pingpong(const bench_opts *o)
+{
+    sample m = run_median(o, o->workers, pingpong_measure, NULL);
+    json_begin(o, m.workers, o->n, m.fig[0], "ns/roundtrip");
+    json_end(m.ok);
+    return m.ok;
+}
+
+/* ================================================================ mpmc
+ * One channel of capacity 128; 4 producers send the ints 0..N-1 (producer
+ * p the ones with i % 4 == p); 4 consumers receive and sum until the
+ * channel is closed, which the main coroutine does once every producer has
+ * been joined. Figure: millions of messages per second (N / wall; higher is
+ * better). Check: count == N and sum == N(N-1)/2, exactly. */
+
+#define MPMC_CAP       128
+#define MPMC_PRODUCERS 4
+#define MPMC_CONSUMERS 4
+
+typedef struct mpmc_ctx mpmc_ctx;
+
+typedef struct mpmc_arg {
+    mpmc_ctx *c;
+    int       k;     /* producer or consumer number */
+    int64_t   sum;   /* consumers: what they received */
+    long      count;
+} mpmc_arg;
+
+struct mpmc_ctx {
+    long       n;
+    goc_chan  *ch;
+    mpmc_arg   prod[MPMC_PRODUCERS], cons[MPMC_CONSUMERS];
+    atomic_int errors;
+    int64_t    sum;
+    long       count;
+    sample    *s;
+};
+
+static void *mpmc_producer(void *arg)
+{
+    mpmc_arg *a = arg;
+    for (int64_t i = a->k; i < a->c->n; i += MPMC_PRODUCERS) {
+        if (goc_chan_send(a->c->ch, &i) != 0) {
+            atomic_fetch_add(&a->c->errors, 1);
+            break;
+        }
+    }
+    return NULL;
+}
+
+static void *mpmc_consumer(void *arg)
+{
+    mpmc_arg *a = arg;
+    int64_t v, sum = 0;
+    long count = 0;
+    int rc;
+    while ((rc = goc_chan_recv(a->c->ch, &v)) == 0) {
+        sum += v;
+        count++;
+    }
+    if (rc != GOC_ECLOSED)
+        atomic_fetch_add(&a->c->errors, 1);
+    a->sum = sum;
+    a->count = count;
+    return NULL;
+}
+
+static void mpmc_main(void *arg)
+{
+    mpmc_ctx *c = arg;
+    c->s->workers = goc_workers();
+    c->ch = goc_chan_make(sizeof(int64_t), MPMC_CAP);
+    if (!c->ch) {
+        atomic_fetch_add(&c->errors, 1);
+        return;
+    }
+    goc_task *prod[MPMC_PRODUCERS], *cons[MPMC_CONSUMERS];
+    bool join_failed = false;
+
+    int64_t t0 = goc_now();
+    for (int k = 0; k < MPMC_PRODUCERS; k++) {
+        c->prod[k] = (mpmc_arg){ .c = c, .k = k };
+        prod[k] = goc_spawn(mpmc_producer, &c->prod[k]);
+    }
+    for (int k = 0; k < MPMC_CONSUMERS; k++) {
+        c->cons[k] = (mpmc_arg){ .c = c, .k = k };
+        cons[k] = goc_spawn(mpmc_consumer, &c->cons[k]);
+    }
+    for (int k = 0; k < MPMC_PRODUCERS; k++)
+        if (!prod[k] || goc_join(prod[k], NULL) != 0)
+            join_failed = true;
+    goc_chan_close(c->ch);
+    for (int k = 0; k < MPMC_CONSUMERS; k++)
+        if (!cons[k] || goc_join(cons[k], NULL) != 0)
+            join_failed = true;
+    int64_t t1 = goc_now();
+
+    goc_chan_free(c->ch);
+    c->sum = 0;
+    c->count = 0;
+    for (int k = 0; k < MPMC_CONSUMERS; k++) {
+        c->sum += c->cons[k].sum;
+        c->count += c->cons[k].count;
+    }
+    if (join_failed)
+        atomic_fetch_add(&c->errors, 1);
+    int64_t want = (int64_t)c->n * (int64_t)(c->n - 1) / 2;
+    c->s->span_ns = t1 - t0;
+    c->s->fig[0] = (double)c->n * 1e3 / (double)(t1 - t0); /* n / s / 1e6 */
+    c->s->ok = atomic_load(&c->errors) == 0 && c->count == c->n && c->sum == want;
+}
+
+static void mpmc_measure(const bench_opts *o, int workers, void *arg, sample *s)
+{
+    (void)arg;
+    mpmc_ctx c = { .n = o->n, .s = s };
+    atomic_init(&c.errors, 0);
+    if (!start_runtime(o, workers, mpmc_main, &c))
+        s->ok = false;
+    if (!s->ok)
+        fprintf(stderr, "mpmc: count %ld sum %" PRId64 ", want %ld and %" PRId64
+                        "; %d calls failed\n",
+                c.count, c.sum, c.n, (int64_t)c.n * (int64_t)(c.n - 1) / 2,
+                atomic_load(&c.errors));
+}
+
+static bool bench_mpmc(const bench_opts *o)
+{
+    sample m = run_median(o, o->workers, mpmc_measure, NULL);
+    json_begin(o, m.workers, o->n, m.fig[0], "Mmsg/s");
+    json_end(m.ok);
+    return m.ok;
+}
+
+/* ================================================================ select
+ * 4 unbuffered channels and 4 senders: sender k sends the ints i < N with
+ * i % 4 == k (N/4 each, the first N % 4 one more), then closes its channel.
+ * The main coroutine receives with goc_select over all 4 (timeout -1); a
+ * case that reports GOC_ECLOSED gets a NULL channel (never ready again, as
+ * Go's nil channel), until all 4 are closed. Figure: ns per select = wall /
+ * N (the N selects that took a value; the 4 that saw a close are not
+ * counted). Check: N values received, each channel's count right, and
+ * their sum == N(N-1)/2. */
+
+#define SELECT_CHANS 4
+
+typedef struct select_ctx select_ctx;
+
+typedef struct select_arg {
+    select_ctx *c;
+    int         k;
+} select_arg;
+
+struct select_ctx {
+    long       n;
+    goc_chan  *ch[SELECT_CHANS];
+    select_arg args[SELECT_CHANS];
+    long       got[SELECT_CHANS];
+    int64_t    sum;
+    long       selects;
+    atomic_int errors;
+    sample    *s;
+};
+
+static void *select_sender(void *arg)
+{
+    select_arg *a = arg;
+    select_ctx *c = a->c;
+    for (int64_t i = a->k; i < c->n; i += SELECT_CHANS) {
+        if (goc_chan_send(c->ch[a->k], &i) != 0) {
+            atomic_fetch_add(&c->errors, 1);
+            break;
+        }
+    }
+    goc_chan_close(c->ch[a->k]);
+    return NULL;
+}
+
+static void select_main(void *arg)
+{
+    select_ctx *c = arg;
+    c->s->workers = goc_workers();
+    goc_task *t[SELECT_CHANS] = { NULL };
+    bool made = true;
+    for (int k = 0; k < SELECT_CHANS; k++) {
+        c->ch[k] = goc_chan_make(sizeof(int64_t), 0);
+        c->args[k] = (select_arg){ c, k };
+        made = made && c->ch[k];
+    }
+    if (!made) {
+        atomic_fetch_add(&c->errors, 1);
+        goto out;
+    }
+
+    int64_t v = 0;
+    goc_case cases[SELECT_CHANS];
+    for (int k = 0; k < SELECT_CHANS; k++)
+        cases[k] = (goc_case){ .ch = c->ch[k], .op = GOC_RECV, .elem = &v };
+
+    int64_t t0 = goc_now();
+    for (int k = 0; k < SELECT_CHANS; k++) {
+        t[k] = goc_spawn(select_sender, &c->args[k]);
+        if (!t[k]) { /* nobody will close it */
+            atomic_fetch_add(&c->errors, 1);
+            cases[k].ch = NULL;
+        }
+    }
+    int open = 0;
+    for (int k = 0; k < SELECT_CHANS; k++)
+        open += cases[k].ch != NULL;
+    while (open > 0) {
+        int i = goc_select(cases, SELECT_CHANS, -1);
+        if (i < 0 || i >= SELECT_CHANS) {
+            atomic_fetch_add(&c->errors, 1);
+            break;
+        }
+        if (cases[i].status == GOC_ECLOSED) {
+            cases[i].ch = NULL;
+            open--;
+            continue;
+        }
+        c->selects++;
+        c->got[i]++;
+        c->sum += v;
+    }
+    int64_t t1 = goc_now();
+
+    for (int k = 0; k < SELECT_CHANS; k++) /* after a failed select: unblock the senders */
+        if (cases[k].ch)
+            goc_chan_close(c->ch[k]);
+    bool join_failed = false;
+    for (int k = 0; k < SELECT_CHANS; k++)
+        if (t[k] && goc_join(t[k], NULL) != 0)
+            join_failed = true;
+
+    int64_t want = (int64_t)c->n * (int64_t)(c->n - 1) / 2;
+    long total = 0;
+    bool counts_ok = true;
+    for (int k = 0; k < SELECT_CHANS; k++) {
+        total += c->got[k];
+        counts_ok = counts_ok && c->got[k] == (c->n - k + SELECT_CHANS - 1) / SELECT_CHANS;
+    }
+    c->s->span_ns = t1 - t0;
+    c->s->fig[0] = (double)(t1 - t0) / (double)c->n;
+    c->s->ok = !join_failed && atomic_load(&c->errors) == 0 && counts_ok && total == c->n &&
+               c->sum == want;
+out:
+    for (int k = 0; k < SELECT_CHANS; k++)
+        goc_chan_free(c->ch[k]);
+}
+
+static void select_measure(const bench_opts *o, int workers, void *arg, sample *s)
+{
+    (void)arg;
+    select_ctx c = { .n = o->n, .s = s };
+    atomic_init(&c.errors, 0);
+    if (!start_runtime(o, workers, select_main, &c))
+        s->ok = false;
+    if (!s->ok)
+        fprintf(stderr, "select: got %ld/%ld/%ld/%ld (%ld selects) sum %" PRId64
+                        ", want %ld values summing to %" PRId64 "; %d calls failed\n",
+                c.got[0], c.got[1], c.got[2], c.got[3], c.selects, c.sum, c.n,
+                (int64_t)c.n * (int64_t)(c.n - 1) / 2, atomic_load(&c.errors));
+}
+
+static bool bench_select(const bench_opts *o)
+{
+    sample m = run_median(o, o->workers, select_measure, NULL);
+    json_begin(o, m.workers, o->n, m.fig[0], "ns/select");
+    json_end(m.ok);
+    return m.ok;
+}
+
+/* ================================================================ sieve
+ * The concurrent prime sieve (as in the Go tour): a generator sends 2, 3,
+ * 4, ... on an unbuffered channel; the main coroutine receives a prime
+ * from the last channel of the chain and starts a filter coroutine after
+ * it (reading that channel, passing on what the prime does not divide on a
+ * new unbuffered channel). Figure: ms until the K-th prime has arrived.
+ * Check: the K primes equal a plain trial division's (computed before the
+ * runs; the 3000th is 27449).
+ *
+ * Shutting down, outside the timing: main sets `stop`; the generator sees
+ * it after its next send and closes its channel; a filter closes its output
+ * once its input is closed; main drains the last channel, waits on a wg for
+ * all of them, and frees the channels. */
+
+#define SIEVE_PRIME_3000 27449
+
+typedef struct sieve_ctx sieve_ctx;
+
+typedef struct sieve_arg {
+    sieve_ctx *c;
+    goc_chan  *in, *out;
+    int64_t    prime;
+} sieve_arg;
+
+struct sieve_ctx {
+    long        n;
+    goc_chan  **chans;  /* n + 1 slots */
+    long        nchans; /* made so far */
+    sieve_arg  *args;   /* one per filter */
+    int64_t    *primes; /* what main received */
+    long        got;
+    const int64_t *ref; /* the reference primes */
+    goc_wg     *wg;
+    atomic_int  stop;
+    atomic_int  errors;
+    sample     *s;
+};
+
+static void sieve_generate(void *arg)
+{
+    sieve_ctx *c = arg;
+    goc_chan *out = c->chans[0];
+    for (int64_t i = 2; !atomic_load_explicit(&c->stop, memory_order_relaxed); i++) {
+        if (goc_chan_send(out, &i) != 0) {
+            atomic_fetch_add(&c->errors, 1);
+            break;
+        }
+    }
+    goc_chan_close(out);
+    goc_wg_done(c->wg);
+}
+
+static void sieve_filter(void *arg)
+{
+    sieve_arg *a = arg;
+    int64_t v, prime = a->prime;
+    bool failed = false;
+    int rc;
+    while ((rc = goc_chan_recv(a->in, &v)) == 0) {
+        if (v % prime != 0 && !failed && goc_chan_send(a->out, &v) != 0) {
+            atomic_fetch_add(&a->c->errors, 1);
+            failed = true; /* go on draining the input: the chain must not stall */
+        }
+    }
+    if (rc != GOC_ECLOSED)
+        atomic_fetch_add(&a->c->errors, 1);
+    goc_chan_close(a->out);
+    goc_wg_done(a->c->wg);
+}
+
+static void sieve_main(void *arg)
+{
+    sieve_ctx *c = arg;
+    c->s->workers = goc_workers();
+    c->wg = goc_wg_new();
+    c->chans[0] = goc_chan_make(sizeof(int64_t), 0);
+    if (!c->wg || !c->chans[0]) {
+        atomic_fetch_add(&c->errors, 1);
+        goc_chan_free(c->chans[0]);
+        goc_wg_free(c->wg);
+        return;
+    }
+    c->nchans = 1;
+
+    int64_t t0 = goc_now();
+    goc_wg_add(c->wg, 1);
+    if (goc_go(sieve_generate, c) != 0) {
+        atomic_fetch_add(&c->errors, 1);
+        goc_wg_done(c->wg);
+        goc_chan_close(c->chans[0]);
+    }
+    goc_chan *last = c->chans[0]; /* the channel main reads */
+    for (long i = 0; i < c->n; i++) {
+        int64_t p;
+        if (goc_chan_recv(last, &p) != 0) {
+            atomic_fetch_add(&c->errors, 1);
+            break;
+        }
+        c->primes[c->got++] = p;
+        goc_chan *next = goc_chan_make(sizeof(int64_t), 0);
+        if (!next) {
+            atomic_fetch_add(&c->errors, 1);
+            break;
+        }
+        c->chans[c->nchans++] = next;
+        c->args[i] = (sieve_arg){ c, last, next, p };
+        goc_wg_add(c->wg, 1);
+        if (goc_go(sieve_filter, &c->args[i]) != 0) {
+            atomic_fetch_add(&c->errors, 1);
+            goc_wg_done(c->wg);
+            goc_chan_close(next); /* main goes on draining `last` itself */
+            break;
+        }
+        last = next;
+    }
+    int64_t t1 = goc_now();
+
+    atomic_store(&c->stop, 1);
+    while (goc_chan_recv(last, NULL) == 0)
+        ;
+    int wrc = goc_wg_wait(c->wg);
+    for (long i = 0; i < c->nchans; i++)
+        goc_chan_free(c->chans[i]);
+    goc_wg_free(c->wg);
+
+    bool same = c->got == c->n;
+    for (long i = 0; same && i < c->n; i++)
+        same = c->primes[i] == c->ref[i];
+    c->s->span_ns = t1 - t0;
+    c->s->fig[0] = (double)(t1 - t0) / NS_PER_MS;
+    c->s->ok = wrc == 0 && atomic_load(&c->errors) == 0 && same &&
+               (c->n != 3000 || c->primes[2999] == SIEVE_PRIME_3000);
+}
+
+static void sieve_measure(const bench_opts *o, int workers, void *arg, sample *s)
+{
+    sieve_ctx *c = arg;
+    c->s = s;
+    c->nchans = 0;
+    c->got = 0;
+    atomic_store(&c->stop, 0);
+    atomic_store(&c->errors, 0);
+    if (!start_runtime(o, workers, sieve_main, c))
+        s->ok = false;
+    if (!s->ok)
+        fprintf(stderr, "sieve: %ld primes, last %" PRId64 " (want %ld, last %" PRId64
+                        "); %d calls failed\n",
+                c->got, c->got ? c->primes[c->got - 1] : (int64_t)0, c->n,
+                c->ref[c->n - 1], atomic_load(&c->errors));
+}
+
+static bool bench_sieve(const bench_opts *o)
+{
+    sieve_ctx c = { .n = o->n };
+    c.chans = calloc((size_t)o->n + 1, sizeof *c.chans);
+    c.args = calloc((size_t)o->n, sizeof *c.args);
+    c.primes = calloc((size_t)o->n, sizeof *c.primes);
+    int64_t *ref = calloc((size_t)o->n, sizeof *ref);
+    atomic_init(&c.stop, 0);
+    atomic_init(&c.errors, 0);
+    bool ok = false;
+    if (!c.chans || !c.args || !c.primes || !ref) {
+        fprintf(stderr, "sieve: out of memory\n");
+        goto out;
+    }
+    /* the reference: trial division by the primes found so far */
+    long k = 0;
+    for (int64_t cand = 2; k < o->n; cand++) {
+        bool prime = true;
+        for (long j = 0; j < k && ref[j] * ref[j] <= cand; j++)
+            if (cand % ref[j] == 0) {
+                prime = false;
+                break;
+            }
+        if (prime)
+            ref[k++] = cand;
+    }
+    c.ref = ref;
+
+    sample m = run_median(o, o->workers, sieve_measure, &c);
+    json_begin(o, m.workers, o->n, m.fig[0], "ms");
+    json_int("last_prime", (long long)ref[o->n - 1]);
+    json_end(m.ok);
+    ok = m.ok;
+out:
+    free(c.chans);
+    free(c.args);
+    free(c.primes);
+    free(ref);
+    return ok;
+}
+
+/* ================================================================ skynet
+ * The skynet tree: the root covers leaves 0..N-1; a node of size > 1 makes
+ * a buffered channel of capacity 10, starts its (up to) 10 children with
+ * goc_go on even shares of its range, receives their 10 subtotals, frees
+ * the channel and sends the sum on its parent's channel; leaf i sends i.
+ * The children's arguments live on the parent's stack: it outlives their
+ * reading them, as it waits for every child's subtotal. Figure: ms for the
+ * whole tree. Check: sum == N(N-1)/2 (499999500000 for 1,000,000 leaves). */
+
+#define SKYNET_FANOUT 10
+
+typedef struct skynet_arg {
+    goc_chan   *out;
+    int64_t     num, size;
+    atomic_int *errors;
+} skynet_arg;
+
+static void skynet_node(void *arg)
+{
+    skynet_arg *a = arg;
+    goc_chan *out = a->out;
+    int64_t num = a->num, size = a->size;
+    atomic_int *errors = a->errors;
+
+    int64_t sum = 0;
+    if (size == 1) {
+        sum = num;
+    } else {
+        int64_t kids = size < SKYNET_FANOUT ? size : SKYNET_FANOUT;
+        goc_chan *ch = goc_chan_make(sizeof(int64_t), SKYNET_FANOUT);
+        if (!ch) {
+            atomic_fetch_add(errors, 1);
+        } else {
+            skynet_arg kid[SKYNET_FANOUT];
+            int64_t start = num, started = 0;
+            for (int64_t i = 0; i < kids; i++) {
+                int64_t share = size / kids + (i < size % kids ? 1 : 0);
+                kid[i] = (skynet_arg){ ch, start, share, errors };
+                start += share;
+                if (goc_go(skynet_node, &kid[i]) != 0)
+                    atomic_fetch_add(errors, 1);
+                else
+                    started++;
+            }
+            int64_t received = 0;
+            for (; received < started; received++) {
+                int64_t v;
+                if (goc_chan_recv(ch, &v) != 0) {
+                    atomic_fetch_add(errors, 1);
+                    break;
+                }
+                sum += v;
+            }
+            if (received == started) /* else children may still use it: leak it */
+                goc_chan_free(ch);
+        }
+    }
+    if (goc_chan_send(out, &sum) != 0)
+        atomic_fetch_add(errors, 1);
+}
+
+typedef struct skynet_ctx {
+    long       n;
+    int64_t    sum;
+    atomic_int errors;
+    sample    *s;
+} skynet_ctx;
+
+static void skynet_main(void *arg)
+{
+    skynet_ctx *c = arg;
+    c->s->workers = goc_workers();
+
+    int64_t t0 = goc_now();
+    goc_chan *root = goc_chan_make(sizeof(int64_t), 1);
+    if (!root) {
+        atomic_fetch_add(&c->errors, 1);
+        return;
+    }
+    skynet_arg a = { root, 0, c->n, &c->errors };
+    int rc = goc_go(skynet_node, &a);
+    if (rc == 0)
+        rc = goc_chan_recv(root, &c->sum);
+    int64_t t1 = goc_now();
+    goc_chan_free(root);
+
+    int64_t want = (int64_t)c->n * (int64_t)(c->n - 1) / 2;
+    c->s->span_ns = t1 - t0;
+    c->s->fig[0] = (double)(t1 - t0) / NS_PER_MS;
+    c->s->ok = rc == 0 && atomic_load(&c->errors) == 0 && c->sum == want;
+}
+
+static void skynet_measure(const bench_opts *o, int workers, void *arg, sample *s)
+{
+    (void)arg;
+    skynet_ctx c = { .n = o->n, .s = s };
+    atomic_init(&c.errors, 0);
+    if (!start_runtime(o, workers, skynet_main, &c))
+        s->ok = false;
+    if (!s->ok)
+        fprintf(stderr, "skynet: sum %" PRId64 ", want %" PRId64 "; %d calls failed\n", c.sum,
+                (int64_t)c.n * (int64_t)(c.n - 1) / 2, atomic_load(&c.errors));
+}
+
+static bool bench_skynet(const bench_opts *o)
+{
+    sample m = run_median(o, o->workers, skynet_measure, NULL);
+    json_begin(o, m.workers, o->n, m.fig[0], "ms");
+    json_int("fanout", SKYNET_FANOUT);
+    json_str("node_chan", "buffered, capacity 10");
+    json_end(m.ok);
+    return m.ok;
+}
+
 /* ================================================================ the table */
 
 typedef struct workload {
@@ -806,12 +1489,12 @@ static const workload workloads[] = {
     { "cpu",      bench_cpu,    64,      0, "N jobs of 2^24 xorshift64 steps; ms, speedup" },
     { "idle",     bench_idle,   1000000, 0, "N parked coroutines; bytes/coroutine, wake_ms" },
     { "timers",   bench_timers, 100000,  0, "N sleeps of 0..100 ms; lateness p99 us" },
-    /* need channels (chan/): */
-    { "pingpong", NULL,         1000000, 0, "counter over two unbuffered channels; ns/roundtrip" },
-    { "mpmc",     NULL,         4000000, 0, "4 producers, 4 consumers, cap 128; M msgs/s" },
-    { "select",   NULL,         1000000, 0, "4 senders, 1 receiver selecting; ns/select" },
-    { "sieve",    NULL,         3000,    0, "concurrent prime sieve, first K primes; ms" },
-    { "skynet",   NULL,         1000000, 0, "skynet tree, fan-out 10; ms" },
+    { "pingpong", bench_pingpong, 1000000, 0, "counter over two unbuffered channels; ns/roundtrip" },
+    { "mpmc",     bench_mpmc,   4000000, 0, "4 producers, 4 consumers, cap 128; M msgs/s" },
+    { "select",   bench_select, 1000000, 0, "4 senders, 1 receiver selecting; ns/select" },
+    { "sieve",    bench_sieve,  3000,    0, "concurrent prime sieve, first K primes; ms" },
+    { "skynet",   bench_skynet, 1000000, 0, "skynet tree, fan-out 10; ms" },
+    /* needs the netpoller: */
     { "echo",     NULL,         20000,   0, "TCP echo, 64 conns; round trips/s" },
 };
 #define N_WORKLOADS (sizeof workloads / sizeof workloads[0])
@@ -940,7 +1623,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (!w->run) {
-        fprintf(stderr, "goc-bench: workload '%s' is not written yet (needs channels)\n",
+        fprintf(stderr, "goc-bench: workload '%s' is not written yet\n",
                 w->name);
         return 2;
     }

@@ -407,6 +407,331 @@ func benchTimers(o opts) bool {
 	return m.ok
 }
 
+// ================================================================ pingpong
+// 2 goroutines bounce a counter over two unbuffered channels: A sends c on
+// ping and takes c+1 back on pong, N times. ns per round trip = wall / N.
+// Check: the counter came back as N.
+
+func benchPingpong(o opts) bool {
+	m := runMedian(o, func() sample {
+		s := sample{workers: setWorkers(o.workers)}
+		ping, pong := make(chan int64), make(chan int64)
+		var final int64
+		var wg sync.WaitGroup
+		t0 := time.Now()
+		wg.Add(2)
+		go func() {
+			c := int64(0)
+			for i := 0; i < o.n; i++ {
+				ping <- c
+				c = <-pong
+			}
+			final = c
+			wg.Done()
+		}()
+		go func() {
+			for i := 0; i < o.n; i++ {
+				v := <-ping
+				pong <- v + 1
+			}
+			wg.Done()
+		}()
+		wg.Wait()
+		s.span = time.Since(t0)
+		s.fig[0] = float64(s.span.Nanoseconds()) / float64(o.n)
+		s.ok = final == int64(o.n)
+		if !s.ok {
+			fmt.Fprintf(os.Stderr, "pingpong: counter %d, want %d\n", final, o.n)
+		}
+		return s
+	})
+	j := begin(o, m.workers, o.n, m.fig[0], "ns/roundtrip")
+	j.end(m.ok)
+	return m.ok
+}
+
+// ================================================================ mpmc
+// One channel of capacity 128; 4 producers send the ints 0..N-1 (producer p
+// the ones with i % 4 == p), 4 consumers receive until it is closed (after
+// every producer is done) and sum. value = N / wall in millions of messages
+// per second. Check: count == N and sum == N(N-1)/2 exactly.
+
+const mpmcCap, mpmcProducers, mpmcConsumers = 128, 4, 4
+
+func benchMPMC(o opts) bool {
+	want := int64(o.n) * int64(o.n-1) / 2
+	m := runMedian(o, func() sample {
+		s := sample{workers: setWorkers(o.workers)}
+		ch := make(chan int64, mpmcCap)
+		var sums, counts [mpmcConsumers]int64
+		var prod, cons sync.WaitGroup
+		t0 := time.Now()
+		prod.Add(mpmcProducers)
+		cons.Add(mpmcConsumers)
+		for p := 0; p < mpmcProducers; p++ {
+			go func(p int) {
+				for i := int64(p); i < int64(o.n); i += mpmcProducers {
+					ch <- i
+				}
+				prod.Done()
+			}(p)
+		}
+		for c := 0; c < mpmcConsumers; c++ {
+			go func(c int) {
+				var sum, count int64
+				for v := range ch {
+					sum += v
+					count++
+				}
+				sums[c], counts[c] = sum, count
+				cons.Done()
+			}(c)
+		}
+		prod.Wait()
+		close(ch)
+		cons.Wait()
+		s.span = time.Since(t0)
+		var sum, count int64
+		for c := 0; c < mpmcConsumers; c++ {
+			sum += sums[c]
+			count += counts[c]
+		}
+		s.fig[0] = float64(o.n) / s.span.Seconds() / 1e6
+		s.ok = sum == want && count == int64(o.n)
+		if !s.ok {
+			fmt.Fprintf(os.Stderr, "mpmc: count %d sum %d, want %d and %d\n", count, sum, o.n, want)
+		}
+		return s
+	})
+	j := begin(o, m.workers, o.n, m.fig[0], "Mmsg/s")
+	j.end(m.ok)
+	return m.ok
+}
+
+// ================================================================ select
+// 4 unbuffered channels, 4 senders (N/4 each, the first N%4 one more; sender
+// k sends the ints i < N with i % 4 == k, then closes its channel), and one
+// receiver in a select statement over all 4 that nils a channel once closed.
+// ns per select = wall / N (the N selects that took a value; the 4 that saw
+// a close are not counted). Check: N values received, each channel's count
+// right, and their sum == N(N-1)/2.
+
+const selectChans = 4
+
+func benchSelect(o opts) bool {
+	want := int64(o.n) * int64(o.n-1) / 2
+	m := runMedian(o, func() sample {
+		s := sample{workers: setWorkers(o.workers)}
+		var chans [selectChans]chan int64
+		for k := range chans {
+			chans[k] = make(chan int64)
+		}
+		t0 := time.Now()
+		for k := 0; k < selectChans; k++ {
+			go func(k int) {
+				for i := int64(k); i < int64(o.n); i += selectChans {
+					chans[k] <- i
+				}
+				close(chans[k])
+			}(k)
+		}
+		c0, c1, c2, c3 := chans[0], chans[1], chans[2], chans[3]
+		var got [selectChans]int64
+		var sum int64
+		for open := selectChans; open > 0; {
+			var v int64
+			var ok bool
+			var k int
+			select {
+			case v, ok = <-c0:
+				if !ok {
+					c0 = nil
+				}
+			case v, ok = <-c1:
+				k = 1
+				if !ok {
+					c1 = nil
+				}
+			case v, ok = <-c2:
+				k = 2
+				if !ok {
+					c2 = nil
+				}
+			case v, ok = <-c3:
+				k = 3
+				if !ok {
+					c3 = nil
+				}
+			}
+			if !ok {
+				open--
+				continue
+			}
+			got[k]++
+			sum += v
+		}
+		s.span = time.Since(t0)
+		s.fig[0] = float64(s.span.Nanoseconds()) / float64(o.n)
+		s.ok = sum == want
+		total := int64(0)
+		for k := 0; k < selectChans; k++ {
+			total += got[k]
+			s.ok = s.ok && got[k] == int64((o.n-k+selectChans-1)/selectChans)
+		}
+		s.ok = s.ok && total == int64(o.n)
+		if !s.ok {
+			fmt.Fprintf(os.Stderr, "select: got %v (total %d) sum %d, want %d values summing to %d\n",
+				got, total, sum, o.n, want)
+		}
+		return s
+	})
+	j := begin(o, m.workers, o.n, m.fig[0], "ns/select")
+	j.end(m.ok)
+	return m.ok
+}
+
+// ================================================================ sieve
+// The concurrent prime sieve (as in the Go tour): a generator sends 2, 3,
+// 4, ... on an unbuffered channel; the main goroutine takes a prime from
+// the last channel of the chain and puts a new filter goroutine after it.
+// ms until the K-th prime has arrived. Check: the K primes equal those of
+// a plain trial division (and the 3000th is 27449).
+// Shutting down (outside the timing): the main goroutine sets a flag; the
+// generator sees it after its next send and closes its channel, each filter
+// closes its output when its input is closed, and main drains the last one.
+
+func referencePrimes(k int) []int64 {
+	ps := make([]int64, 0, k)
+	for c := int64(2); len(ps) < k; c++ {
+		prime := true
+		for _, p := range ps {
+			if p*p > c {
+				break
+			}
+			if c%p == 0 {
+				prime = false
+				break
+			}
+		}
+		if prime {
+			ps = append(ps, c)
+		}
+	}
+	return ps
+}
+
+func sieveGenerate(out chan<- int64, stop *int32) {
+	for i := int64(2); atomic.LoadInt32(stop) == 0; i++ {
+		out <- i
+	}
+	close(out)
+}
+
+func sieveFilter(in <-chan int64, out chan<- int64, prime int64) {
+	for i := range in {
+		if i%prime != 0 {
+			out <- i
+		}
+	}
+	close(out)
+}
+
+func benchSieve(o opts) bool {
+	ref := referencePrimes(o.n)
+	m := runMedian(o, func() sample {
+		s := sample{workers: setWorkers(o.workers)}
+		primes := make([]int64, 0, o.n)
+		var stop int32
+		t0 := time.Now()
+		ch := make(chan int64)
+		go sieveGenerate(ch, &stop)
+		for i := 0; i < o.n; i++ {
+			prime := <-ch
+			primes = append(primes, prime)
+			ch1 := make(chan int64)
+			go sieveFilter(ch, ch1, prime)
+			ch = ch1
+		}
+		s.span = time.Since(t0)
+		atomic.StoreInt32(&stop, 1)
+		for range ch {
+		}
+		s.fig[0] = float64(s.span.Nanoseconds()) / 1e6
+		s.ok = len(primes) == len(ref)
+		for i := 0; s.ok && i < len(ref); i++ {
+			s.ok = primes[i] == ref[i]
+		}
+		s.ok = s.ok && (o.n != 3000 || primes[2999] == 27449)
+		if !s.ok {
+			fmt.Fprintf(os.Stderr, "sieve: wrong primes (last %d, want %d)\n",
+				primes[len(primes)-1], ref[len(ref)-1])
+		}
+		return s
+	})
+	j := begin(o, m.workers, o.n, m.fig[0], "ms")
+	j.int("last_prime", ref[len(ref)-1])
+	j.end(m.ok)
+	return m.ok
+}
+
+// ================================================================ skynet
+// The skynet tree: the root covers leaves 0..N-1; a node of size > 1 makes
+// a channel of capacity 10, starts its (up to) 10 children on even shares
+// of its range, sums the 10 subtotals they send on it and sends the sum on
+// its parent's channel; leaf i sends i. ms for the whole tree. Check:
+// sum == N(N-1)/2 (499999500000 for 1,000,000 leaves).
+
+const skynetFanout = 10
+
+func skynet(out chan<- int64, num, size int64) {
+	if size == 1 {
+		out <- num
+		return
+	}
+	kids := int64(skynetFanout)
+	if size < kids {
+		kids = size
+	}
+	ch := make(chan int64, skynetFanout)
+	start := num
+	for i := int64(0); i < kids; i++ {
+		share := size / kids
+		if i < size%kids {
+			share++
+		}
+		go skynet(ch, start, share)
+		start += share
+	}
+	sum := int64(0)
+	for i := int64(0); i < kids; i++ {
+		sum += <-ch
+	}
+	out <- sum
+}
+
+func benchSkynet(o opts) bool {
+	want := int64(o.n) * int64(o.n-1) / 2
+	m := runMedian(o, func() sample {
+		s := sample{workers: setWorkers(o.workers)}
+		t0 := time.Now()
+		root := make(chan int64, 1)
+		go skynet(root, 0, int64(o.n))
+		sum := <-root
+		s.span = time.Since(t0)
+		s.fig[0] = float64(s.span.Nanoseconds()) / 1e6
+		s.ok = sum == want
+		if !s.ok {
+			fmt.Fprintf(os.Stderr, "skynet: sum %d, want %d\n", sum, want)
+		}
+		return s
+	})
+	j := begin(o, m.workers, o.n, m.fig[0], "ms")
+	j.int("fanout", skynetFanout)
+	j.str("node_chan", "buffered, capacity 10")
+	j.end(m.ok)
+	return m.ok
+}
+
 // ================================================================ the table
 
 type workload struct {
@@ -423,6 +748,11 @@ var workloads = []workload{
 	{"cpu", benchCPU, 64, 0, "N jobs of 2^24 xorshift64 steps; ms, speedup"},
 	{"idle", benchIdle, 1000000, 0, "N parked goroutines; bytes/coroutine, wake_ms"},
 	{"timers", benchTimers, 100000, 0, "N sleeps of 0..100 ms; lateness p99 us"},
+	{"pingpong", benchPingpong, 1000000, 0, "counter over two unbuffered channels; ns/roundtrip"},
+	{"mpmc", benchMPMC, 4000000, 0, "4 producers, 4 consumers, cap 128; M msgs/s"},
+	{"select", benchSelect, 1000000, 0, "4 senders, 1 receiver selecting; ns/select"},
+	{"sieve", benchSieve, 3000, 0, "concurrent prime sieve, first K primes; ms"},
+	{"skynet", benchSkynet, 1000000, 0, "skynet tree, fan-out 10; ms"},
 }
 
 func usage() {
