@@ -513,11 +513,11 @@ out:
 }
 
 /* ================================================================ idle
- * N coroutines all parked (for now on a goc_wg "gate" whose counter stays 1
- * until released: channels do not exist yet). Figure: resident memory
+ * N coroutines all parked in a receive on one signal channel (elem_size 0,
+ * Go's chan struct{}); closing it releases them all. Figure: resident memory
  * growth per coroutine (VmRSS after all N are parked - VmRSS before
  * spawning, / N), plus "pte_bytes" (the same from VmPTE, the page tables)
- * and "wake_ms": from releasing the gate until all N have exited.
+ * and "wake_ms": from closing the channel until all N have exited.
  *
  * Always one run: a second goc_run in the same process would reuse memory
  * the first one faulted in (freed stacks, allocator arenas), so its RSS
@@ -533,10 +533,10 @@ out:
 
 typedef struct idle_ctx {
     long        n;
-    goc_wg     *gate;
+    goc_chan   *gate;        /* signal channel, closed to release everyone */
     goc_wg     *done;
     atomic_long parked;      /* coroutines that reached their wait */
-    atomic_long wait_failed; /* goc_wg_wait returned non-zero */
+    atomic_long wait_failed; /* the receive ended other than by the close */
     long        go_failed;   /* goc_go calls that failed */
     bool        all_parked;
     int         done_rc;     /* goc_wg_wait(done) */
@@ -579,7 +579,7 @@ static void idle_child(void *arg)
 {
     idle_ctx *c = arg;
     atomic_fetch_add(&c->parked, 1);
-    if (goc_wg_wait(c->gate) != 0)
+    if (goc_chan_recv(c->gate, NULL) != GOC_ECLOSED)
         atomic_fetch_add(&c->wait_failed, 1);
     goc_wg_done(c->done);
 }
@@ -588,11 +588,10 @@ static void idle_main(void *arg)
 {
     idle_ctx *c = arg;
     c->s->workers = goc_workers();
-    c->gate = goc_wg_new();
+    c->gate = goc_chan_make(0, 0);
     c->done = goc_wg_new();
     if (!c->gate || !c->done)
         return;
-    goc_wg_add(c->gate, 1);
     goc_wg_add(c->done, (int)c->n);
 
     c->rss_before_kb = proc_status_kb("VmRSS");
@@ -615,7 +614,7 @@ static void idle_main(void *arg)
     c->pte_after_kb = proc_status_kb("VmPTE");
 
     int64_t w0 = goc_now();
-    goc_wg_done(c->gate);
+    goc_chan_close(c->gate);
     c->done_rc = c->all_parked ? goc_wg_wait(c->done) : -1;
     int64_t w1 = goc_now();
     c->wake_ns = w1 - w0;
@@ -625,7 +624,7 @@ static void idle_main(void *arg)
                atomic_load(&c->wait_failed) == 0 && c->rss_before_kb >= 0 &&
                c->rss_after_kb >= 0;
     if (c->all_parked) { /* otherwise waiters may remain: goc_run cancels them */
-        goc_wg_free(c->gate);
+        goc_chan_free(c->gate);
         goc_wg_free(c->done);
     }
 }
@@ -655,7 +654,7 @@ static bool bench_idle(const bench_opts *o)
     json_num("wake_ms", (double)c.wake_ns / NS_PER_MS);
     json_num("pte_bytes", pte);
     json_int("stack_size", (long long)o->stack_size);
-    json_str("parked_on", "wg");
+    json_str("parked_on", "channel receive");
     json_end(s.ok);
     return s.ok;
 }
