@@ -177,8 +177,13 @@ int goc_sem_release(goc_sem *s)
         return GOC_EINVAL;
     goc__spin_lock(&s->lock);
     goc_co *next = claim_waiter(&s->waiters);
-    if (!next)
+    if (!next) {
+        if (s->permits == INT64_MAX) { /* more releases than can be counted */
+            goc__spin_unlock(&s->lock);
+            return GOC_EINVAL;
+        }
         s->permits++; /* else the permit goes straight to next */
+    }
     goc__spin_unlock(&s->lock);
     if (next)
         goc__ready(next, 0);

@@ -240,8 +240,8 @@ GOC_API int        goc_mutex_free(goc_mutex *m);
  * x/sync/semaphore). goc_sem_new(n): n permits, NULL if n < 0 or ENOMEM.
  * acquire takes one, parking while none is left (FIFO): 0, GOC_ECANCELED,
  * GOC_EINVAL, GOC_EPERM; tryacquire: 0 or GOC_EAGAIN; release returns one
- * (0, GOC_EINVAL); value: permits available now; free: GOC_EBUSY while
- * coroutines wait. */
+ * (0, or GOC_EINVAL for NULL or a count already at INT64_MAX); value:
+ * permits available now; free: GOC_EBUSY while coroutines wait. */
 typedef struct goc_sem goc_sem;
 GOC_API goc_sem *goc_sem_new(int64_t permits);
 GOC_API int      goc_sem_acquire(goc_sem *s);
