@@ -90,7 +90,9 @@ typedef struct goc_config {
  * asyncio.run does). If every coroutine is ever parked on channels or sync
  * primitives with no timer to wake any, it prints "goc: all coroutines are
  * asleep - deadlock!" and what each waits on, cancels them all, and returns
- * GOC_EDEADLK once they have ended (Go can only crash there). The calling thread becomes worker 0. Returns
+ * GOC_EDEADLK once they have ended (Go can only crash there). Only
+ * coroutines and timers count as possible wakers: a plain thread that might
+ * still goc_chan_trysend does not keep a program out of that state. The calling thread becomes worker 0. Returns
  * GOC_EINVAL for a bad config or a NULL main_fn, GOC_EBUSY when called from
  * inside a coroutine or while another goc_run is running, GOC_ENOMEM when
  * threads or loops cannot be created. May be called again after it returns.
@@ -156,7 +158,8 @@ GOC_API goc_chan *goc_chan_make(size_t elem_size, size_t capacity);
  * (closed: where Go would panic), GOC_ECANCELED, GOC_EINVAL (NULL channel,
  * NULL elem with elem_size > 0), GOC_EPERM (would block outside a
  * coroutine). recv returns 0, or GOC_ECLOSED once the channel is closed and
- * drained; a NULL elem discards the value. Both are cancellation points:
+ * drained (the element is then zeroed, as Go gives the zero value); a NULL
+ * elem discards the value. Both are cancellation points:
  * a value is never lost or delivered twice when a cancel races it. */
 GOC_API int goc_chan_send(goc_chan *ch, const void *elem);
 GOC_API int goc_chan_recv(goc_chan *ch, void *elem);
@@ -175,7 +178,9 @@ GOC_API size_t goc_chan_cap(goc_chan *ch); /* capacity; 0 for NULL */
 
 /* Free a channel: GOC_EBUSY while coroutines wait on it (nothing is freed).
  * Freeing right after the last operation returned is safe, even if the
- * other side of that operation has not yet returned from its call. */
+ * other side of that operation has not yet returned from its call. A
+ * select woken on another channel takes itself off this one's queue as it
+ * returns; until then a free may still see it and return GOC_EBUSY. */
 GOC_API int goc_chan_free(goc_chan *ch);
 
 /* ---------------------------------------------------------------- select */

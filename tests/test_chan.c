@@ -1254,7 +1254,8 @@ static void cr_lane(void *arg)
         op_init(&r, ch, 0);
         op_init(&w, ch, (int)(lane * s->iters + it) + 1);
         goc_task *rt = NULL, *wt = NULL;
-        switch ((it + lane) % 5) {
+        int mode = (int)((it + lane) % 7);
+        switch (mode) {
         case 0: /* cancel at once */
             rt = goc_spawn(op_recv, &r);
             wt = goc_spawn(op_send, &w);
@@ -1279,16 +1280,35 @@ static void cr_lane(void *arg)
             goc_yield();
             goc_cancel(rt);
             break;
-        default: /* cancel between the two spawns */
+        case 4: /* cancel between the two spawns */
             rt = goc_spawn(op_recv, &r);
             goc_yield();
             goc_cancel(rt);
             wt = goc_spawn(op_send, &w);
             break;
+        case 5: /* the receiver is parked; we hand it the value and cancel it
+                 * before it ran again: it must report the value */
+            rt = goc_spawn(op_recv, &r);
+            goc_yield();
+            goc_yield();
+            w.rc = goc_chan_trysend(ch, &w.val);
+            goc_cancel(rt);
+            break;
+        default: /* the mirror image: a parked sender, our tryrecv, cancel */
+            wt = goc_spawn(op_send, &w);
+            goc_yield();
+            goc_yield();
+            r.rc = goc_chan_tryrecv(ch, &r.got);
+            goc_cancel(wt);
+            break;
         }
-        TU_CHECK(rt != NULL && wt != NULL);
+        TU_CHECK((rt != NULL || mode == 6) && (wt != NULL || mode == 5));
         if (rt)
             goc_join(rt, NULL); /* 0 or GOC_ECANCELED: it was cancelled */
+        if (wt && mode == 6) {
+            goc_join(wt, NULL); /* cancelled: returns without the close */
+            wt = NULL;
+        }
         /* unblock a sender nobody will take from */
         TU_CHECK_INT_EQ(goc_chan_close(ch), 0);
         if (wt)
@@ -1302,14 +1322,20 @@ static void cr_lane(void *arg)
         }
         int send_ok = w.rc == 0;
         int recv_ok = r.rc == 0;
-        if (!(r.rc == 0 || r.rc == GOC_ECANCELED) ||
-            !(w.rc == 0 || w.rc == GOC_ECLOSED) ||
+        /* ECANCELED only for the cancelled side, EAGAIN only for our own
+         * try call, ECLOSED only for a sender left waiting */
+        int rgood = r.rc == 0 || r.rc == (mode == 6 ? GOC_EAGAIN : GOC_ECANCELED);
+        int wgood = w.rc == 0 || w.rc == (mode == 5   ? GOC_EAGAIN
+                                          : mode == 6 ? GOC_ECANCELED
+                                                      : GOC_ECLOSED);
+        if (!rgood || !wgood ||
             (recv_ok && r.got != w.val) || send_ok != recv_ok + drained) {
             atomic_fetch_add(&s->mismatch, 1);
             tu_check_failed(__FILE__, __LINE__,
-                            "cap %zu lane %d iter %ld: send rc %d, recv rc %d "
-                            "got %d (sent %d), drained %ld",
-                            s->cap, lane, it, w.rc, r.rc, r.got, w.val, drained);
+                            "cap %zu lane %d iter %ld mode %d: send rc %d, recv "
+                            "rc %d got %d (sent %d), drained %ld",
+                            s->cap, lane, it, mode, w.rc, r.rc, r.got, w.val,
+                            drained);
         }
         atomic_fetch_add(&s->sends_ok, send_ok);
         atomic_fetch_add(&s->received, recv_ok);
@@ -1420,7 +1446,19 @@ static void tr_lane(void *arg)
         if (r.timeout == 0 && w.timeout == 0)
             w.timeout = 200000;
         goc_task *rt, *wt;
-        if (h & 64) {
+        int late = it % 37 == 7;
+        if (late) {
+            /* The select is parked with a 1 ms timeout; we hand it the
+             * value, then hold the worker until the timer is due before it
+             * can run: the value won, the timeout must lose. */
+            r.timeout = TU_MS;
+            rt = goc_spawn(ts_recv, &r);
+            goc_yield();
+            goc_yield();
+            w.rc = goc_chan_trysend(ch, &w.val);
+            tu_spin_ns(2 * TU_MS);
+            wt = NULL;
+        } else if (h & 64) {
             rt = goc_spawn(ts_recv, &r);
             for (unsigned y = 0; y < (h >> 8) % 3; y++)
                 goc_yield();
@@ -1431,7 +1469,7 @@ static void tr_lane(void *arg)
                 goc_yield();
             rt = goc_spawn(ts_recv, &r);
         }
-        TU_CHECK(rt != NULL && wt != NULL);
+        TU_CHECK(rt != NULL && (wt != NULL || late));
         int cancelled = (it % 7 == 3) && rt;
         if (cancelled) {
             goc_yield();

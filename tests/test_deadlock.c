@@ -325,7 +325,7 @@ static void expect_deadlock(const char *name, void (*fn)(void *), int ncoros,
     if (why) {
         tu_child_print(name, c);
         tu_child_free(c);
-        fail_msg("%s: %s (want %d coroutines named)", name, why, ncoros);
+        fail_msg("%s: %s (%d coroutines in the program)", name, why, ncoros);
     }
 }
 
