@@ -332,7 +332,21 @@ struct goc_runtime {
 
 /* ------------------------------------------------------------ internals */
 
-goc_worker *goc__worker(void);          /* this thread's worker, or NULL */
+/* This thread's worker, or NULL. A coroutine may resume on another thread,
+ * so it must be read afresh after every switch. On x86-64 an initial-exec
+ * TLS load is one %fs-relative instruction that no compiler can hoist
+ * across the (opaque) switch call, so it is inlined everywhere; elsewhere
+ * compilers may cache the thread pointer within a function, so there it
+ * is a call to a function of its own (sched.c). */
+#if defined(__x86_64__)
+extern _Thread_local goc_worker *goc__tls_worker __attribute__((tls_model("initial-exec")));
+static inline goc_worker *goc__worker(void)
+{
+    return goc__tls_worker;
+}
+#else
+goc_worker *goc__worker(void);
+#endif
 goc_runtime *goc__runtime(void);        /* the running runtime, or NULL */
 static inline goc_co *goc__self(void)   /* running coroutine, or NULL */
 {

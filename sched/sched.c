@@ -3,7 +3,7 @@
  * and goc_run.
  *
  * Owns: the running goc_runtime (g_rt, set and cleared by goc_run, which
- * admits one runtime at a time) and each thread's worker (tls_worker).
+ * admits one runtime at a time) and each thread's worker (goc__tls_worker).
  *
  * Each worker loops in its scheduler context, on its thread's own stack:
  * pick a coroutine, switch to it, and when it switches back act on what
@@ -43,32 +43,26 @@
 
 static goc_runtime *g_rt;                       /* owned by goc_run */
 static _Atomic int g_running;                   /* a goc_run is in progress */
-static _Thread_local goc_worker *tls_worker
-    __attribute__((tls_model("initial-exec")));
+_Thread_local goc_worker *goc__tls_worker __attribute__((tls_model("initial-exec")));
 
-/* A coroutine may resume on another thread, so the thread pointer must be
- * read afresh after every switch. On x86-64 an initial-exec TLS load is one
- * %fs-relative instruction that the compiler cannot hoist across the
- * (opaque) switch call; elsewhere compilers may cache the thread pointer
- * within a function, so there it is read in a function of its own. */
 #if defined(__x86_64__)
 static inline goc_worker *worker_tls(void)
 {
-    return tls_worker;
+    return goc__tls_worker;
 }
 #else
 __attribute__((noinline)) static goc_worker *worker_tls(void)
 {
-    goc_worker *w = tls_worker;
+    goc_worker *w = goc__tls_worker;
     __asm__ volatile("" : "+r"(w) : : "memory");
     return w;
 }
-#endif
 
 goc_worker *goc__worker(void)
 {
     return worker_tls();
 }
+#endif
 
 goc_runtime *goc__runtime(void)
 {
@@ -120,7 +114,7 @@ int goc_worker_id(void)
 
 uint32_t goc__rand(void)
 {
-    static _Thread_local uint32_t outside = 0x2545F491u; /* callers off the workers */
+    static _Thread_local uint32_t outside __attribute__((tls_model("initial-exec"))) = 0x2545F491u;
     goc_worker *w = worker_tls();
     uint32_t *state = w ? &w->rng : &outside;
     uint32_t x = *state; /* xorshift32 */
@@ -901,7 +895,7 @@ static void on_timerfd(uv_poll_t *h, int status, int events)
 
 static void worker_enter(goc_worker *w)
 {
-    tls_worker = w;
+    goc__tls_worker = w;
 #ifdef GOC_ASAN
     pthread_attr_t attr;
     void *addr = NULL;
@@ -925,7 +919,7 @@ static void worker_leave(goc_worker *w)
 {
     goc__stack_altstack_leave(w->altstack_saved);
     w->altstack_saved = NULL;
-    tls_worker = NULL;
+    goc__tls_worker = NULL;
 }
 
 static void *worker_thread(void *arg)
@@ -1092,7 +1086,7 @@ int goc_run(const goc_config *cfg, void (*main_fn)(void *), void *arg)
     if (cfg && (cfg->workers < 0 || (cfg->stack_size && cfg->stack_size < GOC_STACK_MIN) ||
                 cfg->stack_size > ((size_t)1 << 30)))
         return GOC_EINVAL;
-    if (tls_worker)
+    if (goc__tls_worker)
         return GOC_EBUSY; /* nested: called from inside a coroutine */
     int expected = 0;
     if (!atomic_compare_exchange_strong(&g_running, &expected, 1))
