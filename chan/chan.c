@@ -86,26 +86,6 @@ static void clear_elem(goc_chan *ch, void *dst)
         memset(dst, 0, ch->esize);
 }
 
-/* Waiting for a channel lock: its holder keeps it for a few dozen ns, so
- * first re-read at full speed (a PAUSE costs ~40 ns on recent x86 and
- * would make us notice the release late), then pause, then give up the
- * CPU in case the holder was preempted. */
-static void relax(unsigned *spins)
-{
-    ++*spins;
-    if (*spins < 32)
-        return;
-    if (*spins < 128) {
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-#elif defined(__aarch64__)
-        __asm__ volatile("yield");
-#endif
-    } else {
-        sched_yield();
-    }
-}
-
 /* Lock, adding `count` operations in flight (0 or ONE_OP). */
 static void chan_lock(goc_chan *ch, int64_t count)
 {
@@ -113,7 +93,7 @@ static void chan_lock(goc_chan *ch, int64_t count)
     unsigned spins = 0;
     for (;;) {
         if (w & LOCKED) {
-            relax(&spins);
+            goc__spin_wait(&spins);
             w = atomic_load_explicit(&ch->word, memory_order_relaxed);
             continue;
         }
@@ -138,17 +118,6 @@ static int64_t count_of(const goc_sudog *sg)
     return sg->in_select ? 0 : ONE_OP;
 }
 
-/* Take the first waiter of q whose coroutine we can claim; NULL if none. */
-static goc_sudog *claim_first(goc_waitq *q)
-{
-    goc_waiter *w;
-    while ((w = goc__waitq_pop(q))) {
-        if (goc__claim(w->co, GOC_WS_WOKEN))
-            return (goc_sudog *)w;
-    }
-    return NULL;
-}
-
 /* A ready case, found with the channel locked; performs it. Returns 1 if
  * the operation completed (*partner: a coroutine to make runnable), 0 if
  * it would block. *closed tells a completion by close. */
@@ -161,7 +130,7 @@ static int try_send_locked(goc_chan *ch, const void *elem, goc_co **partner, int
         *closed = 1;
         return 1;
     }
-    goc_sudog *r = claim_first(&ch->recvq);
+    goc_sudog *r = (goc_sudog *)goc__waitq_claim(&ch->recvq);
     if (r) {
         copy_elem(ch, r->elem, elem);
         r->fired = 1;
@@ -184,7 +153,7 @@ static int try_recv_locked(goc_chan *ch, void *elem, goc_co **partner, int *clos
 {
     *partner = NULL;
     *closed = 0;
-    goc_sudog *s = claim_first(&ch->sendq);
+    goc_sudog *s = (goc_sudog *)goc__waitq_claim(&ch->sendq);
     if (s) {
         if (ch->cap == 0) {
             copy_elem(ch, elem, s->elem);
@@ -288,7 +257,7 @@ int goc_chan_close(goc_chan *ch)
     goc_waitq *queues[2] = { &ch->recvq, &ch->sendq };
     for (int q = 0; q < 2; q++) {
         goc_sudog *sg;
-        while ((sg = claim_first(queues[q]))) {
+        while ((sg = (goc_sudog *)goc__waitq_claim(queues[q]))) {
             if (q == 0)
                 clear_elem(ch, sg->elem);
             sg->fired = 1;
@@ -487,8 +456,7 @@ static int park_on_all(select_state *st, goc_co *self, int64_t timeout_ns)
     unlock_all(st, -ONE_OP); /* in flight on each until our last touch */
     goc_timer t = { .idx = GOC_TIMER_NONE, .fire = wake_on_timeout, .co = self };
     if (timeout_ns > 0) {
-        int64_t now = goc_now();
-        t.when = timeout_ns > INT64_MAX - now ? INT64_MAX : now + timeout_ns;
+        t.when = goc__deadline(timeout_ns);
         goc__timer_add(goc__worker(), &t);
     }
     int reason = goc__park(self);
@@ -573,24 +541,24 @@ goc_chan *goc_after(int64_t ns)
     if (!goc__self())
         return NULL;
     goc_chan *ch = goc_chan_make(sizeof(int64_t), 1);
-    goc_timer *t = calloc(1, sizeof *t);
-    if (!ch || !t) {
-        free(ch);
-        free(t);
+    if (!ch)
         return NULL;
-    }
-    int64_t now = goc_now();
-    if (ns <= 0) {
+    if (ns <= 0) { /* fires at once */
+        int64_t now = goc_now();
         goc_chan_trysend(ch, &now);
-        free(t);
         return ch;
     }
-    t->when = ns > INT64_MAX - now ? INT64_MAX : now + ns;
+    goc_timer *t = calloc(1, sizeof *t);
+    if (!t) {
+        free(ch);
+        return NULL;
+    }
+    t->when = goc__deadline(ns);
     t->idx = GOC_TIMER_NONE;
     t->fire = after_fire;
     t->arg = ch;
     ch->after = t;
-    if (t->when != INT64_MAX)
+    if (t->when != INT64_MAX) /* "never" needs no timer */
         goc__timer_add(w, t);
     return ch;
 }

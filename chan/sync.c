@@ -52,16 +52,6 @@ static int wait_for_handoff(goc_spin *lock, goc_waitq *q, goc_co *self, const ch
     return goc__ws_to_err(reason);
 }
 
-/* Claim the first waiter of q that can still take ownership; NULL if none. */
-static goc_co *claim_waiter(goc_waitq *q)
-{
-    goc_waiter *w;
-    while ((w = goc__waitq_pop(q)))
-        if (goc__claim(w->co, GOC_WS_WOKEN))
-            return w->co;
-    return NULL;
-}
-
 /* ----------------------------------------------------------------- mutex */
 
 goc_mutex *goc_mutex_new(void)
@@ -107,7 +97,8 @@ int goc_mutex_unlock(goc_mutex *m)
         goc__spin_unlock(&m->lock);
         return GOC_EPERM;
     }
-    goc_co *next = claim_waiter(&m->waiters);
+    goc_waiter *w = goc__waitq_claim(&m->waiters);
+    goc_co *next = w ? w->co : NULL;
     if (!next)
         m->locked = 0; /* else it stays locked: ownership moves to next */
     goc__spin_unlock(&m->lock);
@@ -176,7 +167,8 @@ int goc_sem_release(goc_sem *s)
     if (!s)
         return GOC_EINVAL;
     goc__spin_lock(&s->lock);
-    goc_co *next = claim_waiter(&s->waiters);
+    goc_waiter *w = goc__waitq_claim(&s->waiters);
+    goc_co *next = w ? w->co : NULL;
     if (!next) {
         if (s->permits == INT64_MAX) { /* more releases than can be counted */
             goc__spin_unlock(&s->lock);

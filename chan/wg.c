@@ -14,7 +14,6 @@
  *   - the zero crossing happens only with the lock held.
  * Invariants: count >= 0 (going below is a bug and aborts, as Go panics).
  */
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -37,17 +36,6 @@ void goc_wg_free(goc_wg *wg)
     free(wg);
 }
 
-static void relax(unsigned *spins)
-{
-    if (++*spins < 64) {
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-#endif
-    } else {
-        sched_yield();
-    }
-}
-
 /* Set the lock bit; returns the state with the bit set. */
 static int64_t lock_state(goc_wg *wg)
 {
@@ -55,7 +43,7 @@ static int64_t lock_state(goc_wg *wg)
     int64_t s = atomic_load(&wg->state);
     for (;;) {
         if (s & LOCKED) {
-            relax(&spins);
+            goc__spin_wait(&spins);
             s = atomic_load(&wg->state);
             continue;
         }
@@ -73,7 +61,7 @@ static void wait_unlocked(goc_wg *wg)
 {
     unsigned spins = 0;
     while (atomic_load(&wg->state) & LOCKED)
-        relax(&spins);
+        goc__spin_wait(&spins);
 }
 
 static void negative(goc_wg *wg, int delta)

@@ -259,13 +259,19 @@ void goc__cancel_co(goc_co *co)
         goc__ready(co, 0);
 }
 
-void goc__cancel_all(goc_runtime *rt)
+void goc__co_each_alive(goc_runtime *rt, void (*fn)(goc_co *co))
 {
     pthread_mutex_lock(&rt->cos.lock);
     for (goc_co_slab *s = rt->cos.slabs; s; s = s->next)
         for (uint32_t i = 0; i < s->n; i++)
-            goc__cancel_co(&s->cos[i]);
+            if (atomic_load(&s->cos[i].life) == GOC_LIFE_ALIVE)
+                fn(&s->cos[i]);
     pthread_mutex_unlock(&rt->cos.lock);
+}
+
+void goc__cancel_all(goc_runtime *rt)
+{
+    goc__co_each_alive(rt, goc__cancel_co);
 }
 
 /* ----------------------------------------------------------- wait lists */
@@ -304,6 +310,15 @@ goc_waiter *goc__waitq_pop(goc_waitq *q)
     if (w)
         goc__waitq_remove(q, w);
     return w;
+}
+
+goc_waiter *goc__waitq_claim(goc_waitq *q)
+{
+    goc_waiter *w;
+    while ((w = goc__waitq_pop(q)))
+        if (goc__claim(w->co, GOC_WS_WOKEN))
+            return w;
+    return NULL;
 }
 
 /* ----------------------------------------------------------- public API */

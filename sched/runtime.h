@@ -120,8 +120,18 @@ typedef struct goc_waitq { goc_waiter *head, *tail; } goc_waitq;
 void goc__waitq_push(goc_waitq *q, goc_waiter *w);
 void goc__waitq_remove(goc_waitq *q, goc_waiter *w);
 goc_waiter *goc__waitq_pop(goc_waitq *q);
+/* Pop waiters until one whose coroutine we can claim (goc__claim with
+ * GOC_WS_WOKEN); NULL if none. Waiters whose claim fails (already woken by
+ * a cancel, a timeout or another select case) are dropped from q. */
+goc_waiter *goc__waitq_claim(goc_waitq *q);
 
 /* ----------------------------------------------------------- small locks */
+
+/* One step of waiting for another thread (a lock holder, a coroutine
+ * still switching out): re-read at full speed first, then PAUSE, and give
+ * up the CPU only once the wait is long (the other thread was preempted).
+ * *spins counts the steps, starting at 0. */
+void goc__spin_wait(unsigned *spins);
 
 /* A test-and-test-and-set spinlock for short critical sections. */
 typedef struct { _Atomic int v; } goc_spin;
@@ -162,6 +172,7 @@ typedef struct goc_timers {
     _Atomic int64_t next_when;    /* heap[0]->when or INT64_MAX, readable unlocked */
 } goc_timers;
 
+int64_t goc__deadline(int64_t ns);      /* goc_now() + ns, saturating at INT64_MAX */
 void goc__timer_add(goc_worker *w, goc_timer *t);
 void goc__timer_remove(goc_timer *t);           /* no-op if no longer queued */
 int  goc__timers_run(goc_worker *w, int64_t now); /* fire expired; returns count */
@@ -379,6 +390,8 @@ void goc__co_finish(goc_worker *w, goc_co *co);
 void goc__co_release(goc_worker *w, goc_co *co);
 void goc__co_pool_destroy(goc_co_pool *p);
 void goc__cancel_all(goc_runtime *rt);
+/* fn(co) for every live coroutine, pool lock held (shutdown, diagnostics). */
+void goc__co_each_alive(goc_runtime *rt, void (*fn)(goc_co *co));
 
 /* topo.c */
 struct goc_topo;

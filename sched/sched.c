@@ -78,16 +78,23 @@ static inline void cpu_relax(void)
 #endif
 }
 
+void goc__spin_wait(unsigned *spins)
+{
+    unsigned n = ++*spins;
+    if (n < 32)
+        return;
+    if (n < 128)
+        cpu_relax();
+    else
+        sched_yield();
+}
+
 void goc__spin_lock_slow(goc_spin *l)
 {
-    for (unsigned i = 0;; i++) {
-        while (atomic_load_explicit(&l->v, memory_order_relaxed)) {
-            if (i < 64)
-                cpu_relax();
-            else
-                sched_yield();
-            i++;
-        }
+    unsigned spins = 0;
+    for (;;) {
+        while (atomic_load_explicit(&l->v, memory_order_relaxed))
+            goc__spin_wait(&spins);
         if (!atomic_exchange_explicit(&l->v, 1, memory_order_acquire))
             return;
     }
@@ -523,21 +530,17 @@ static int deadlocked_now(goc_worker *w)
     return !all_exited(rt);
 }
 
+static void print_waiting(goc_co *co)
+{
+    fprintf(stderr, "  coroutine %llu%s: waiting on %s\n", (unsigned long long)co->id,
+            co->flags & GOC_CO_MAIN ? " (main)" : "",
+            co->waiting_on ? co->waiting_on : "nothing (runnable)");
+}
+
 static void report_deadlock(goc_runtime *rt)
 {
     fprintf(stderr, "goc: all coroutines are asleep - deadlock!\n");
-    pthread_mutex_lock(&rt->cos.lock);
-    for (goc_co_slab *s = rt->cos.slabs; s; s = s->next) {
-        for (uint32_t i = 0; i < s->n; i++) {
-            goc_co *co = &s->cos[i];
-            if (atomic_load(&co->life) != GOC_LIFE_ALIVE)
-                continue;
-            fprintf(stderr, "  coroutine %llu%s: waiting on %s\n", (unsigned long long)co->id,
-                    co->flags & GOC_CO_MAIN ? " (main)" : "",
-                    co->waiting_on ? co->waiting_on : "nothing (runnable)");
-        }
-    }
-    pthread_mutex_unlock(&rt->cos.lock);
+    goc__co_each_alive(rt, print_waiting);
 }
 
 /* Returns 1 if it found a deadlock and cancelled everyone (there is work
@@ -621,12 +624,9 @@ static int give_stack(goc_worker *w, goc_co *co);
 
 static void wait_off_cpu(goc_co *co)
 {
-    for (unsigned i = 0; atomic_load_explicit(&co->on_cpu, memory_order_acquire); i++) {
-        if (i < 128)
-            cpu_relax();
-        else
-            sched_yield();
-    }
+    unsigned spins = 0;
+    while (atomic_load_explicit(&co->on_cpu, memory_order_acquire))
+        goc__spin_wait(&spins);
 }
 
 static int all_exited(goc_runtime *rt)

@@ -148,6 +148,12 @@ void goc__timers_free(goc_timers *ts)
     ts->len = ts->cap = 0;
 }
 
+int64_t goc__deadline(int64_t ns)
+{
+    int64_t now = goc_now();
+    return ns > INT64_MAX - now ? INT64_MAX : now + ns;
+}
+
 static void wake_sleeper(goc_timer *t)
 {
     goc__wake(t->co, GOC_WS_TIMEDOUT);
@@ -162,9 +168,8 @@ int goc_sleep(int64_t ns)
         goc_yield();
         return goc_cancelled() ? GOC_ECANCELED : 0;
     }
-    int64_t now = goc_now();
     goc_timer t = {
-        .when = ns > INT64_MAX - now ? INT64_MAX : now + ns,
+        .when = goc__deadline(ns),
         .idx = GOC_TIMER_NONE,
         .fire = wake_sleeper,
         .co = co,
