@@ -128,8 +128,12 @@ goc_waiter *goc__waitq_claim(goc_waitq *q);
 /* ----------------------------------------------------------- small locks */
 
 /* One step of waiting for another thread (a lock holder, a coroutine
- * still switching out): re-read at full speed first, then PAUSE, and give
- * up the CPU only once the wait is long (the other thread was preempted).
+ * still switching out): exponential backoff, 1, 2, 4 ... 256 PAUSEs
+ * between re-reads, and give up the CPU only once the wait is long (the
+ * other thread was preempted). Backing off matters more than reacting
+ * fast: a waiter that re-reads a contended line steals it from the holder,
+ * which then takes a miss on every write of its critical section (mpmc on
+ * 2 workers: 4.6 M msgs/s with tight re-reads, 27-29 M with backoff).
  * *spins counts the steps, starting at 0. */
 void goc__spin_wait(unsigned *spins);
 

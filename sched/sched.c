@@ -80,13 +80,13 @@ static inline void cpu_relax(void)
 
 void goc__spin_wait(unsigned *spins)
 {
-    unsigned n = ++*spins;
-    if (n < 32)
-        return;
-    if (n < 128)
-        cpu_relax();
-    else
+    unsigned n = (*spins)++;
+    if (n >= 40) {
         sched_yield();
+        return;
+    }
+    for (unsigned k = 1u << (n < 8 ? n : 8); k > 0; k--)
+        cpu_relax();
 }
 
 void goc__spin_lock_slow(goc_spin *l)
