@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -56,6 +57,10 @@ extern "C" {
                                       or goc_run called while a runtime is running */
 #define GOC_EDEADLK   (-EDEADLK)   /* goc_run: every coroutine was asleep on channels or
                                       sync primitives with nothing left to wake them */
+#define GOC_ENOTFOUND (-ENXIO)     /* name resolution found no address for the host */
+/* Network and file calls also return the plain negated errno of the system
+ * call that failed: -ECONNREFUSED, -ECONNRESET, -EADDRINUSE, -EMFILE,
+ * -ENOENT, ... (GOC_ECLOSED is -EPIPE: a write to a peer that closed). */
 
 /* A short English name for an error code ("operation timed out", ...).
  * Never NULL; unknown codes give "unknown error". */
@@ -115,13 +120,14 @@ GOC_API int goc_go(void (*fn)(void *), void *arg);
 
 /* Like asyncio.create_task: start fn(arg) and return a handle to wait on
  * with goc_join. NULL on bad input, outside a coroutine, or out of memory.
- * Every handle must be joined exactly once (goc_join frees it). */
+ * Every handle must be consumed exactly once: by goc_join, goc_gather or
+ * goc_wait_for (which free it). */
 GOC_API goc_task *goc_spawn(void *(*fn)(void *), void *arg);
 
 /* Wait for t to end and store its return value in *result (result may be
- * NULL). Always consumes the handle, even when it fails. Returns 0,
- * GOC_ECANCELED if t was cancelled or the caller is cancelled (t then runs
- * on, detached), GOC_EINVAL for a NULL handle, GOC_EPERM outside a
+ * NULL). Always consumes the handle, even when it fails. Returns 0, the
+ * error t failed with (goc_fail), GOC_ECANCELED if t was cancelled or the
+ * caller is cancelled (t then runs on, detached), GOC_EINVAL for a NULL handle, GOC_EPERM outside a
  * coroutine. asyncio: await task. */
 GOC_API int goc_join(goc_task *t, void **result);
 
@@ -132,6 +138,17 @@ GOC_API int goc_cancel(goc_task *t);
 
 /* 1 if the calling coroutine was cancelled, else 0. */
 GOC_API int goc_cancelled(void);
+
+/* Fail the calling task with err (a negative error code) and return NULL,
+ * so a task function can end with `return goc_fail(GOC_ETIMEDOUT);`, as
+ * Python raises and Go returns an error. goc_join, goc_gather,
+ * goc_wait_for and task groups then report err for it. err >= 0 is
+ * ignored (the task succeeds). Outside a coroutine it just returns NULL. */
+GOC_API void *goc_fail(int err);
+
+/* 1 once t has returned (its goc_join will not block), 0 while it runs or
+ * for NULL. asyncio: task.done(). */
+GOC_API int goc_done(goc_task *t);
 
 /* Let the other runnable coroutines run; the caller goes to the back of
  * its worker's queue. A no-op outside a coroutine. Go: runtime.Gosched();
@@ -254,6 +271,205 @@ GOC_API int      goc_sem_tryacquire(goc_sem *s);
 GOC_API int      goc_sem_release(goc_sem *s);
 GOC_API int64_t  goc_sem_value(goc_sem *s);
 GOC_API int      goc_sem_free(goc_sem *s);
+
+/* ============================================================== tasks, asyncio style
+ *
+ * Timeouts here and below follow one rule: timeout_ns < 0 waits forever,
+ * 0 does not wait (GOC_EAGAIN where the call would block), > 0 returns
+ * GOC_ETIMEDOUT after that long, never early. Every blocking call is a
+ * cancellation point (GOC_ECANCELED). */
+
+/* Wait for all n tasks and consume their handles; results[i] gets task i's
+ * result (results may be NULL), errs[i] its outcome: 0, the error it
+ * failed with (goc_fail), or GOC_ECANCELED (errs may be NULL).
+ * flags 0 (fail fast, asyncio.gather, Promise.all): return the first
+ * failure as soon as it happens; the tasks still running go on, detached
+ * (their errs[i] is GOC_EAGAIN: not known). flags GOC_GATHER_SETTLED
+ * (asyncio return_exceptions=True, Promise.allSettled): wait for every task
+ * and return 0; the outcomes are in errs. Returns GOC_EINVAL (NULL tasks
+ * with n > 0, a NULL handle, nothing consumed), GOC_ECANCELED if the caller
+ * is cancelled (the tasks go on, detached). Go: a WaitGroup plus a slice
+ * of results. */
+#define GOC_GATHER_SETTLED 1
+GOC_API int goc_gather(goc_task **tasks, size_t n, void **results, int *errs, int flags);
+
+/* Wait until one of the n tasks has returned and give its index; nothing
+ * is consumed (join the winner, cancel or join the rest). asyncio.wait(...,
+ * return_when=FIRST_COMPLETED), Promise.race; Go: select over done
+ * channels. GOC_ETIMEDOUT, GOC_ECANCELED, GOC_EINVAL. */
+GOC_API int goc_wait_first(goc_task **tasks, size_t n, int64_t timeout_ns);
+
+/* Like goc_wait_first, but the first task to succeed (not failed, not
+ * cancelled): Promise.any. When every task has failed, returns the error
+ * of the first that failed. Nothing is consumed. */
+GOC_API int goc_wait_first_ok(goc_task **tasks, size_t n, int64_t timeout_ns);
+
+/* Join t with a timeout (asyncio.wait_for): 0 and *result as goc_join; on
+ * timeout t is cancelled, waited for, and GOC_ETIMEDOUT returned. Always
+ * consumes t. If the caller is cancelled, t is cancelled too. Go: a
+ * context.WithTimeout around the call. */
+GOC_API int goc_wait_for(goc_task *t, int64_t timeout_ns, void **result);
+
+/* A task group (asyncio.TaskGroup, Go's errgroup.Group): start tasks in it,
+ * then wait for all of them. The first task to fail (goc_fail, or
+ * cancelled from outside) cancels the others; wait returns that first
+ * error, or 0. goc_group_go: 0, GOC_EINVAL, GOC_ENOMEM, GOC_ECANCELED
+ * (the group already failed: fn not started). goc_group_cancel cancels
+ * every task in it. goc_group_wait: 0 or the first error; if the waiter
+ * itself is cancelled, the group is cancelled, waited for, and
+ * GOC_ECANCELED returned. free: GOC_EBUSY while tasks still run. */
+typedef struct goc_group goc_group;
+GOC_API goc_group *goc_group_new(void);
+GOC_API int        goc_group_go(goc_group *g, void *(*fn)(void *), void *arg);
+GOC_API int        goc_group_cancel(goc_group *g);
+GOC_API int        goc_group_wait(goc_group *g);
+GOC_API int        goc_group_free(goc_group *g);
+
+/* A queue (asyncio.Queue; Go: a buffered channel plus a WaitGroup):
+ * elements of elem_size bytes, at most maxsize (0: unbounded). put parks
+ * while full, get while empty (FIFO among waiters). task_done marks one
+ * gotten element as processed (GOC_EINVAL if more than were gotten); join
+ * waits until every element put has been marked done. close: later puts
+ * return GOC_ECLOSED, gets drain what is left and then return GOC_ECLOSED
+ * (asyncio's Queue.shutdown). len: elements queued now. free: GOC_EBUSY
+ * while coroutines wait on it. */
+typedef struct goc_queue goc_queue;
+GOC_API goc_queue *goc_queue_new(size_t elem_size, size_t maxsize);
+GOC_API int        goc_queue_put(goc_queue *q, const void *elem, int64_t timeout_ns);
+GOC_API int        goc_queue_get(goc_queue *q, void *elem, int64_t timeout_ns);
+GOC_API int        goc_queue_task_done(goc_queue *q);
+GOC_API int        goc_queue_join(goc_queue *q, int64_t timeout_ns);
+GOC_API int        goc_queue_close(goc_queue *q);
+GOC_API size_t     goc_queue_len(goc_queue *q);
+GOC_API int        goc_queue_free(goc_queue *q);
+
+/* An event (asyncio.Event; Go: closing a channel, but resettable): wait
+ * parks until the event is set (0 at once if it is); set wakes every
+ * waiter; clear resets it. free: GOC_EBUSY while coroutines wait. */
+typedef struct goc_event goc_event;
+GOC_API goc_event *goc_event_new(void);
+GOC_API int        goc_event_set(goc_event *e);
+GOC_API int        goc_event_clear(goc_event *e);
+GOC_API int        goc_event_is_set(goc_event *e);
+GOC_API int        goc_event_wait(goc_event *e, int64_t timeout_ns);
+GOC_API int        goc_event_free(goc_event *e);
+
+/* A generator (Python's async generator consumed with `async for`; Go: a
+ * goroutine sending on a channel the consumer ranges over; JS: async
+ * function*). goc_gen_new starts fn(g, arg) in its own coroutine; it runs
+ * only while the consumer waits in goc_gen_next. In fn, goc_gen_yield hands
+ * one element to the consumer and returns 0 once the consumer asks for the
+ * next one, or GOC_ECANCELED when the consumer closed the generator: fn
+ * must then clean up and return. goc_gen_next: 0 with an element,
+ * GOC_ECLOSED once fn has returned, GOC_ECANCELED, GOC_ETIMEDOUT.
+ * goc_gen_close (always call it, also after GOC_ECLOSED): stops fn at its
+ * pending or next yield, waits for it to return (its cleanup has run), and
+ * frees the generator. NULL from goc_gen_new outside a coroutine, on bad
+ * input or ENOMEM. */
+typedef struct goc_gen goc_gen;
+GOC_API goc_gen *goc_gen_new(size_t elem_size, void (*fn)(goc_gen *g, void *arg), void *arg);
+GOC_API int      goc_gen_yield(goc_gen *g, const void *elem);
+GOC_API int      goc_gen_next(goc_gen *g, void *elem, int64_t timeout_ns);
+GOC_API int      goc_gen_close(goc_gen *g);
+
+/* ============================================================ I/O
+ *
+ * The netpoller: sockets are non-blocking; a call tries the system call
+ * first and, only if it would block, parks the coroutine on its worker's
+ * libuv loop until the socket is ready. The thread never blocks. Timeouts
+ * as above; closing a socket wakes the coroutines waiting on it with
+ * GOC_ECLOSED. SIGPIPE is ignored while a runtime runs (writes to a closed
+ * peer return GOC_ECLOSED). Sockets must be closed before goc_run returns. */
+
+typedef struct goc_tcp goc_tcp;
+
+/* Listen on host:port. host NULL or "" listens on every interface (IPv6
+ * and IPv4 where the system allows both); "127.0.0.1", "::1", "localhost"
+ * and names resolve as with goc_resolve (the first address is used).
+ * port 0 picks a free port (see goc_tcp_port). backlog <= 0: SOMAXCONN.
+ * SO_REUSEADDR is set. 0 and *out, or GOC_EINVAL, GOC_ENOTFOUND,
+ * -EADDRINUSE, -EACCES, -EMFILE ... Go: net.Listen("tcp", addr);
+ * asyncio: asyncio.start_server. */
+GOC_API int goc_tcp_listen(const char *host, int port, int backlog, goc_tcp **out);
+
+/* Accept one connection (TCP_NODELAY set): 0 and *conn, GOC_ETIMEDOUT,
+ * GOC_EAGAIN (timeout 0), GOC_ECANCELED, GOC_ECLOSED (the listener was
+ * closed), or -EMFILE/-ENFILE when out of descriptors (the listener stays
+ * usable: try again later). Go: Listener.Accept. */
+GOC_API int goc_tcp_accept(goc_tcp *l, goc_tcp **conn, int64_t timeout_ns);
+
+/* Connect to host:port (each resolved address in turn until one answers):
+ * 0 and *out, -ECONNREFUSED, GOC_ETIMEDOUT, GOC_ENOTFOUND, GOC_ECANCELED
+ * ... Go: net.DialTimeout; asyncio: asyncio.open_connection. */
+GOC_API int goc_tcp_connect(const char *host, int port, goc_tcp **out, int64_t timeout_ns);
+
+/* Read some bytes (at least 1, at most len): the count, 0 at end of stream
+ * (the peer shut down or closed), or an error (-ECONNRESET, GOC_ETIMEDOUT,
+ * GOC_EAGAIN, GOC_ECANCELED, GOC_ECLOSED if this socket was closed). len 0
+ * returns 0 at once. Go: Conn.Read; asyncio: reader.read(n). */
+GOC_API ssize_t goc_tcp_read(goc_tcp *c, void *buf, size_t len, int64_t timeout_ns);
+
+/* Read exactly len bytes: len, or the number read before the end of the
+ * stream (< len), or an error (bytes already read are then in buf but not
+ * counted). The timeout covers the whole call. Go: io.ReadFull;
+ * asyncio: reader.readexactly. */
+GOC_API ssize_t goc_tcp_read_full(goc_tcp *c, void *buf, size_t len, int64_t timeout_ns);
+
+/* Write all len bytes, looping over partial writes and parking while the
+ * socket buffer is full: len, or an error (GOC_ECLOSED for a peer that
+ * closed, -ECONNRESET, GOC_ETIMEDOUT, GOC_ECANCELED). The timeout covers
+ * the whole call. Go: Conn.Write; asyncio: writer.write + drain. */
+GOC_API ssize_t goc_tcp_write(goc_tcp *c, const void *buf, size_t len, int64_t timeout_ns);
+
+/* Shut down the sending side (the peer reads end of stream); reads still
+ * work. Go: TCPConn.CloseWrite; asyncio: writer.write_eof(). */
+GOC_API int goc_tcp_shutdown(goc_tcp *c);
+
+/* Close and free the socket. Coroutines parked on it wake with
+ * GOC_ECLOSED; calls still running on it must end before it is freed, so
+ * close only what no other coroutine will use afterwards. 0 or GOC_EINVAL.
+ * Go: Conn.Close; asyncio: writer.close(). */
+GOC_API int goc_tcp_close(goc_tcp *s);
+
+/* The local port a socket is bound to (listen with port 0), or an error. */
+GOC_API int goc_tcp_port(goc_tcp *s);
+
+/* The file descriptor, for setsockopt and the like (never close it). */
+GOC_API int goc_tcp_fd(goc_tcp *s);
+
+/* Resolve host (a name or a numeric address) with libuv's getaddrinfo on
+ * its thread pool, parking only the caller. Fills up to max addresses
+ * (struct sockaddr_in or sockaddr_in6, port set) into addrs, each of
+ * addr_size bytes (use sizeof(struct sockaddr_storage)); returns the count
+ * (> 0), GOC_ENOTFOUND, GOC_EINVAL, GOC_ECANCELED. Go: net.LookupHost;
+ * asyncio: loop.getaddrinfo. */
+GOC_API int goc_resolve(const char *host, int port, void *addrs, size_t addr_size, int max);
+
+/* Files, on libuv's thread pool (the coroutine parks, the worker runs on).
+ * open returns a file descriptor or -errno (flags and mode as open(2));
+ * read and write take an offset (< 0: the file position) and return the
+ * byte count or -errno; read returns 0 at end of file. read_all reads a
+ * whole file into a malloc'd buffer (*data, *len; free it with free());
+ * write_all creates or truncates path and writes len bytes. They are not
+ * cancellation points once submitted (like Go's file calls): they return
+ * when the thread pool is done. Go: os.ReadFile / os.WriteFile; asyncio:
+ * loop.run_in_executor or aiofiles. */
+GOC_API int     goc_fs_open(const char *path, int flags, int mode);
+GOC_API ssize_t goc_fs_read(int fd, void *buf, size_t len, int64_t offset);
+GOC_API ssize_t goc_fs_write(int fd, const void *buf, size_t len, int64_t offset);
+GOC_API int     goc_fs_close(int fd);
+GOC_API int     goc_fs_read_all(const char *path, void **data, size_t *len);
+GOC_API int     goc_fs_write_all(const char *path, const void *data, size_t len);
+
+/* Run fn(arg) on libuv's thread pool and park only the caller until it
+ * returns (asyncio.to_thread; Go needs none: a blocking syscall hands its
+ * P to another thread). 0 and *result (may be NULL). If the caller is
+ * cancelled while fn waits in the pool's queue, fn never runs and
+ * GOC_ECANCELED is returned; once fn runs, the caller waits for it to
+ * return and then returns GOC_ECANCELED (with *result set). The pool has
+ * UV_THREADPOOL_SIZE threads (default 4), shared with files and DNS.
+ * GOC_EINVAL, GOC_EPERM outside a coroutine. */
+GOC_API int goc_to_thread(void *(*fn)(void *), void *arg, void **result);
 
 #ifdef __cplusplus
 }
