@@ -463,10 +463,11 @@ GOC_API int     goc_fs_write_all(const char *path, const void *data, size_t len)
 
 /* Run fn(arg) on libuv's thread pool and park only the caller until it
  * returns (asyncio.to_thread; Go needs none: a blocking syscall hands its
- * P to another thread). 0 and *result (may be NULL). If the caller is
- * cancelled while fn waits in the pool's queue, fn never runs and
- * GOC_ECANCELED is returned; once fn runs, the caller waits for it to
- * return and then returns GOC_ECANCELED (with *result set). The pool has
+ * P to another thread). 0 and *result (result may be NULL). A caller
+ * already cancelled gets GOC_ECANCELED and fn never runs; once fn is
+ * submitted the caller waits for it to return (fn may use the caller's
+ * stack), and returns GOC_ECANCELED, with *result set, if it was cancelled
+ * meanwhile. The pool has
  * UV_THREADPOOL_SIZE threads (default 4), shared with files and DNS.
  * GOC_EINVAL, GOC_EPERM outside a coroutine. */
 GOC_API int goc_to_thread(void *(*fn)(void *), void *arg, void **result);

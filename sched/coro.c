@@ -236,6 +236,24 @@ int goc__wake(goc_co *co, int reason)
     return 1;
 }
 
+void goc__hold_begin(goc_co *co, const char *what)
+{
+    co->waiting_on = what;
+    uint32_t cur = atomic_load_explicit(&co->wstate, memory_order_relaxed);
+    while (!atomic_compare_exchange_weak(&co->wstate, &cur,
+                                         (cur & GOC_WS_CANCEL) | GOC_WS_HELD))
+        ;
+}
+
+void goc__release(goc_co *co)
+{
+    uint32_t cur = atomic_load_explicit(&co->wstate, memory_order_relaxed);
+    while (!atomic_compare_exchange_weak(&co->wstate, &cur,
+                                         (cur & GOC_WS_CANCEL) | GOC_WS_WOKEN))
+        ;
+    goc__ready(co, 0);
+}
+
 int goc__ws_to_err(int reason)
 {
     switch (reason) {

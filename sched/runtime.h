@@ -59,6 +59,8 @@ enum {
     GOC_WS_TIMEDOUT = 3,   /* a timer fired first */
     GOC_WS_CANCELED = 4,   /* goc_cancel (or shutdown) fired first */
     GOC_WS_CLOSED = 5,     /* the awaited object was closed */
+    GOC_WS_HELD = 6,       /* waiting, and cancels do not end the wait
+                              (thread-pool work using the caller's stack) */
     GOC_WS_STATE_MASK = 0xff,
     GOC_WS_CANCEL = 0x100,
 };
@@ -297,6 +299,10 @@ struct goc_worker {
     int tfd;
     int64_t tfd_armed;
 
+    /* mailbox: work other threads ask this worker's loop to do (netpoll.c) */
+    goc_spin post_lock;
+    struct goc_post *post_head, *post_tail;
+
     pthread_t thread;
     int started;
     void *altstack_saved;
@@ -335,6 +341,9 @@ struct goc_runtime {
     _Atomic int shutting_down;
     _Atomic int stopping;
     _Atomic int deadlocked;       /* reported once; goc_run returns GOC_EDEADLK */
+    _Atomic int64_t nio_waiting;  /* coroutines parked on I/O or the thread pool:
+                                     they keep the program out of deadlock, and
+                                     busy workers poll their loops while any are */
     int debug;
 
     /* monitor */
@@ -344,6 +353,21 @@ struct goc_runtime {
     int mon_stop;
     int mon_started;
 };
+
+/* ------------------------------------------------------------- mailbox */
+
+/* A request for a worker's own thread (libuv handles are not thread-safe):
+ * goc__post queues it and wakes the loop; the worker runs fn(p) from its
+ * loop, in its scheduler context. p lives until fn has run. */
+typedef struct goc_post {
+    struct goc_post *next;
+    void (*fn)(struct goc_post *p);
+} goc_post;
+
+void goc__post(goc_worker *w, goc_post *p);
+void goc__run_posts(goc_worker *w);       /* owner: run what was posted */
+void goc__netpoll_poll(goc_worker *w);    /* owner: run ready I/O callbacks, never block */
+void goc__netpoll_teardown(goc_worker *w);/* owner, at exit: close leftover I/O handles */
 
 /* ------------------------------------------------------------ internals */
 
@@ -377,6 +401,11 @@ int  goc__claim(goc_co *co, int reason);/* the CAS of goc__wake, without making 
                                            the winner must goc__ready it (after unlocking) */
 void goc__ready(goc_co *co, int next);  /* make runnable (next: the next slot) */
 int  goc__ws_to_err(int reason);        /* GOC_WS_* -> 0 / GOC_E* */
+/* A wait only its one waker ends (goc_cancel just marks it cancelled):
+ * goc__hold_begin, hand co to the waker, goc__park; the waker calls
+ * goc__release (from any thread). */
+void goc__hold_begin(goc_co *co, const char *what);
+void goc__release(goc_co *co);
 void goc__cancel_co(goc_co *co);
 
 uint32_t goc__rand(void);              /* per-worker xorshift */

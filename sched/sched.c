@@ -507,8 +507,9 @@ static int all_exited(goc_runtime *rt);
 
 /* Called by the last worker about to block. Nothing can wake anyone when
  * every other worker is blocked, no coroutine is queued anywhere, no timer
- * is pending, and coroutines are still alive: they are all parked on
- * channels or sync primitives for good. */
+ * is pending, no coroutine waits for I/O or the thread pool, and
+ * coroutines are still alive: they are all parked on channels or sync
+ * primitives for good. */
 static int deadlocked_now(goc_worker *w)
 {
     goc_runtime *rt = w->rt;
@@ -519,7 +520,7 @@ static int deadlocked_now(goc_worker *w)
         if (v != w && !atomic_load(&v->blocked))
             return 0;
     }
-    if (atomic_load(&rt->gq_len))
+    if (atomic_load(&rt->gq_len) || atomic_load(&rt->nio_waiting))
         return 0;
     for (int i = 0; i < rt->nworkers; i++) {
         goc_worker *v = &rt->workers[i];
@@ -610,6 +611,8 @@ static goc_co *find_work(goc_worker *w)
     if (--w->tick == 0) {
         w->tick = GOC_GLOBAL_CHECK_TICKS;
         run_timers_if_due(w);
+        if (atomic_load_explicit(&w->rt->nio_waiting, memory_order_relaxed))
+            goc__netpoll_poll(w); /* a busy worker still hears its sockets */
         if ((co = global_get(w, 1)))
             return co;
     }
@@ -880,7 +883,7 @@ static void worker_loop(goc_worker *w)
 
 static void on_wake(uv_async_t *h)
 {
-    (void)h; /* the wake-up itself is the message */
+    goc__run_posts(h->loop->data); /* the wake-up itself is the message, and the mailbox */
 }
 
 static void on_timerfd(uv_poll_t *h, int status, int events)
@@ -971,6 +974,8 @@ fail_loop:
 
 static void worker_destroy(goc_worker *w)
 {
+    goc__run_posts(w);
+    goc__netpoll_teardown(w);
     uv_close((uv_handle_t *)&w->wake, on_close_noop);
     uv_close((uv_handle_t *)&w->tfd_poll, on_close_noop);
     uv_run(&w->loop, UV_RUN_DEFAULT);
