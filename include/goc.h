@@ -286,38 +286,54 @@ GOC_API int      goc_sem_free(goc_sem *s);
  * failure as soon as it happens; the tasks still running go on, detached
  * (their errs[i] is GOC_EAGAIN: not known). flags GOC_GATHER_SETTLED
  * (asyncio return_exceptions=True, Promise.allSettled): wait for every task
- * and return 0; the outcomes are in errs. Returns GOC_EINVAL (NULL tasks
- * with n > 0, a NULL handle, nothing consumed), GOC_ECANCELED if the caller
- * is cancelled (the tasks go on, detached). Go: a WaitGroup plus a slice
- * of results. */
+ * and return 0; the outcomes are in errs. n = 0 returns 0. Returns
+ * GOC_EINVAL (NULL tasks with n > 0, a NULL handle, a handle given twice,
+ * the caller's own, unknown flags: nothing consumed), GOC_ENOMEM (nothing
+ * consumed), GOC_ECANCELED if the caller is cancelled (the tasks that have
+ * not returned go on, detached), GOC_EPERM outside a coroutine (consumed,
+ * as goc_join). Go: a WaitGroup plus a slice of results. */
 #define GOC_GATHER_SETTLED 1
 GOC_API int goc_gather(goc_task **tasks, size_t n, void **results, int *errs, int flags);
 
 /* Wait until one of the n tasks has returned and give its index; nothing
- * is consumed (join the winner, cancel or join the rest). asyncio.wait(...,
+ * is consumed (join the winner, cancel or join the rest). Of tasks that had
+ * already returned, the lowest index. asyncio.wait(...,
  * return_when=FIRST_COMPLETED), Promise.race; Go: select over done
- * channels. GOC_ETIMEDOUT, GOC_ECANCELED, GOC_EINVAL. */
+ * channels. GOC_ETIMEDOUT, GOC_EAGAIN (timeout 0, none returned yet),
+ * GOC_ECANCELED, GOC_EINVAL (NULL tasks, n = 0, a NULL handle, the
+ * caller's own), GOC_ENOMEM, GOC_EPERM (would wait outside a coroutine). */
 GOC_API int goc_wait_first(goc_task **tasks, size_t n, int64_t timeout_ns);
 
 /* Like goc_wait_first, but the first task to succeed (not failed, not
  * cancelled): Promise.any. When every task has failed, returns the error
- * of the first that failed. Nothing is consumed. */
+ * of the first that failed (in the order this call saw them end; those
+ * already ended when it was called come first, by index). Nothing is
+ * consumed. */
 GOC_API int goc_wait_first_ok(goc_task **tasks, size_t n, int64_t timeout_ns);
 
 /* Join t with a timeout (asyncio.wait_for): 0 and *result as goc_join; on
- * timeout t is cancelled, waited for, and GOC_ETIMEDOUT returned. Always
- * consumes t. If the caller is cancelled, t is cancelled too. Go: a
- * context.WithTimeout around the call. */
+ * timeout t is cancelled, waited for, and GOC_ETIMEDOUT returned (timeout
+ * 0: at once, unless t has already returned). Always consumes t. If the
+ * caller is cancelled, t is cancelled too, waited for, and GOC_ECANCELED
+ * returned. That wait for a cancelled t is not cut short by a cancel of
+ * the caller: when goc_wait_for returns, t has returned (its cleanup ran).
+ * *result gets t's return value whenever t returned. GOC_EINVAL (NULL),
+ * GOC_EPERM outside a coroutine (consumed). Go: a context.WithTimeout
+ * around the call. */
 GOC_API int goc_wait_for(goc_task *t, int64_t timeout_ns, void **result);
 
 /* A task group (asyncio.TaskGroup, Go's errgroup.Group): start tasks in it,
  * then wait for all of them. The first task to fail (goc_fail, or
  * cancelled from outside) cancels the others; wait returns that first
- * error, or 0. goc_group_go: 0, GOC_EINVAL, GOC_ENOMEM, GOC_ECANCELED
- * (the group already failed: fn not started). goc_group_cancel cancels
- * every task in it. goc_group_wait: 0 or the first error; if the waiter
- * itself is cancelled, the group is cancelled, waited for, and
- * GOC_ECANCELED returned. free: GOC_EBUSY while tasks still run. */
+ * error, or 0. A task's return value is ignored. goc_group_go: 0,
+ * GOC_EINVAL, GOC_ENOMEM, GOC_EPERM (outside a coroutine), GOC_ECANCELED
+ * (the group already failed or was cancelled: fn not started).
+ * goc_group_cancel cancels every task in it and fails the group with
+ * GOC_ECANCELED (unless it had failed already). goc_group_wait: 0 or the
+ * first error; if the waiter itself is cancelled, the group is cancelled,
+ * waited for (a further cancel does not cut that short), and GOC_ECANCELED
+ * returned. free: GOC_EBUSY while tasks still run or a wait is in
+ * progress. */
 typedef struct goc_group goc_group;
 GOC_API goc_group *goc_group_new(void);
 GOC_API int        goc_group_go(goc_group *g, void *(*fn)(void *), void *arg);
@@ -331,8 +347,15 @@ GOC_API int        goc_group_free(goc_group *g);
  * gotten element as processed (GOC_EINVAL if more than were gotten); join
  * waits until every element put has been marked done. close: later puts
  * return GOC_ECLOSED, gets drain what is left and then return GOC_ECLOSED
- * (asyncio's Queue.shutdown). len: elements queued now. free: GOC_EBUSY
- * while coroutines wait on it. */
+ * (asyncio's Queue.shutdown); puts parked on a full queue return
+ * GOC_ECLOSED (their elements are not queued); join is not woken; closing
+ * twice returns GOC_ECLOSED. A get into a NULL elem discards the element.
+ * put, get and join: 0, GOC_ETIMEDOUT, GOC_EAGAIN (timeout 0),
+ * GOC_ECANCELED, GOC_EINVAL, GOC_EPERM (would wait outside a coroutine);
+ * put also GOC_ENOMEM. A put or get that returns an error moved nothing,
+ * however a timeout or cancel raced it. len: elements queued now. new:
+ * NULL on ENOMEM or a size that overflows. free: GOC_EBUSY while
+ * coroutines wait on it. */
 typedef struct goc_queue goc_queue;
 GOC_API goc_queue *goc_queue_new(size_t elem_size, size_t maxsize);
 GOC_API int        goc_queue_put(goc_queue *q, const void *elem, int64_t timeout_ns);
@@ -344,8 +367,11 @@ GOC_API size_t     goc_queue_len(goc_queue *q);
 GOC_API int        goc_queue_free(goc_queue *q);
 
 /* An event (asyncio.Event; Go: closing a channel, but resettable): wait
- * parks until the event is set (0 at once if it is); set wakes every
- * waiter; clear resets it. free: GOC_EBUSY while coroutines wait. */
+ * parks until the event is set (0 at once if it is; GOC_ETIMEDOUT,
+ * GOC_EAGAIN for timeout 0, GOC_ECANCELED, GOC_EPERM outside a coroutine);
+ * set wakes every waiter; clear resets it. is_set: 1 or 0 (0 for NULL).
+ * set, clear, wait: GOC_EINVAL for NULL. free: GOC_EBUSY while coroutines
+ * wait. */
 typedef struct goc_event goc_event;
 GOC_API goc_event *goc_event_new(void);
 GOC_API int        goc_event_set(goc_event *e);
@@ -360,12 +386,21 @@ GOC_API int        goc_event_free(goc_event *e);
  * only while the consumer waits in goc_gen_next. In fn, goc_gen_yield hands
  * one element to the consumer and returns 0 once the consumer asks for the
  * next one, or GOC_ECANCELED when the consumer closed the generator: fn
- * must then clean up and return. goc_gen_next: 0 with an element,
- * GOC_ECLOSED once fn has returned, GOC_ECANCELED, GOC_ETIMEDOUT.
- * goc_gen_close (always call it, also after GOC_ECLOSED): stops fn at its
- * pending or next yield, waits for it to return (its cleanup has run), and
- * frees the generator. NULL from goc_gen_new outside a coroutine, on bad
- * input or ENOMEM. */
+ * must then clean up and return (later yields return GOC_ECANCELED too).
+ * goc_gen_yield returns GOC_EINVAL outside fn's coroutine.
+ * goc_gen_next: 0 with an element, GOC_ECLOSED once fn has returned,
+ * GOC_ECANCELED, GOC_ETIMEDOUT, GOC_EAGAIN (timeout 0 and no element
+ * ready), GOC_EBUSY (another goc_gen_next is waiting: one consumer at a
+ * time), GOC_EINVAL, GOC_EPERM. A next that times out (or is cancelled, or
+ * has timeout 0) still asked for an element: fn goes on to its next yield,
+ * and the element it yields is kept for the following goc_gen_next, never
+ * lost. goc_gen_close (always call it, also after GOC_ECLOSED): stops fn
+ * at its pending or next yield, waits for it to return (its cleanup has
+ * run; a cancel of the caller does not cut that wait short), and frees the
+ * generator: 0, or GOC_EBUSY (a goc_gen_next is waiting: nothing done),
+ * GOC_EINVAL (called from fn), GOC_EPERM. fn does not start until the
+ * first goc_gen_next; closed before that, it never runs. NULL from
+ * goc_gen_new outside a coroutine, on bad input (fn NULL) or ENOMEM. */
 typedef struct goc_gen goc_gen;
 GOC_API goc_gen *goc_gen_new(size_t elem_size, void (*fn)(goc_gen *g, void *arg), void *arg);
 GOC_API int      goc_gen_yield(goc_gen *g, const void *elem);
@@ -378,8 +413,10 @@ GOC_API int      goc_gen_close(goc_gen *g);
  * first and, only if it would block, parks the coroutine on its worker's
  * libuv loop until the socket is ready. The thread never blocks. Timeouts
  * as above; closing a socket wakes the coroutines waiting on it with
- * GOC_ECLOSED. SIGPIPE is ignored while a runtime runs (writes to a closed
- * peer return GOC_ECLOSED). Sockets must be closed before goc_run returns. */
+ * GOC_ECLOSED. SIGPIPE is ignored while a runtime runs, unless the program
+ * installed a handler of its own (writes to a closed peer return
+ * GOC_ECLOSED). Sockets must be closed before goc_run returns; goc_run
+ * closes the fds of those left open. */
 
 typedef struct goc_tcp goc_tcp;
 
@@ -400,7 +437,8 @@ GOC_API int goc_tcp_accept(goc_tcp *l, goc_tcp **conn, int64_t timeout_ns);
 
 /* Connect to host:port (each resolved address in turn until one answers):
  * 0 and *out, -ECONNREFUSED, GOC_ETIMEDOUT, GOC_ENOTFOUND, GOC_ECANCELED
- * ... Go: net.DialTimeout; asyncio: asyncio.open_connection. */
+ * ... A connection cannot be made without waiting, so timeout 0 gives
+ * GOC_ETIMEDOUT. Go: net.DialTimeout; asyncio: asyncio.open_connection. */
 GOC_API int goc_tcp_connect(const char *host, int port, goc_tcp **out, int64_t timeout_ns);
 
 /* Read some bytes (at least 1, at most len): the count, 0 at end of stream

@@ -19,6 +19,13 @@
  * Locking: pool->lock guards the slab list and the global free list (taken
  * in batches); caches are owner-only; the join word is lock-free (NONE ->
  * joiner -> DONE, or NONE -> DONE).
+ *
+ * Watchers (for chan/task.c: gather, wait_first, wait_for): a task's
+ * watch_lock guards its list of goc_watch. A watch is hung only while the
+ * join word is not DONE (checked under the lock); the exit publishes DONE
+ * before taking the lock, then calls every hung watch's fn under it and
+ * empties the list, so no watch is missed or called twice and the list is
+ * empty whenever the struct goes back to the pool.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +131,8 @@ goc_co *goc__co_new(goc_worker *w, void *arg, int is_task)
     co->stack = NULL;
     co->arg = arg;
     co->result = NULL;
+    co->err = 0;
+    co->watchers = NULL; /* watch_lock is left alone: always free here */
     co->flags = is_task ? GOC_CO_TASK : 0;
     co->stack_kind = GOC_STACK_POOL;
     co->exit_canceled = 0;
@@ -160,6 +169,23 @@ void goc__co_body(goc_co *co)
         co->fn.go(co->arg);
 }
 
+/* Call every watch hung on a task that just returned (its DONE is
+ * published, so no new watch can be hung). */
+static void fire_watchers(goc_co *co)
+{
+    goc__spin_lock(&co->watch_lock);
+    goc_watch *wt;
+    while ((wt = co->watchers)) {
+        co->watchers = wt->next;
+        if (co->watchers)
+            co->watchers->prev = NULL;
+        wt->prev = wt->next = NULL;
+        wt->hung = 0;
+        wt->fn(wt);
+    }
+    goc__spin_unlock(&co->watch_lock);
+}
+
 /* Scheduler context, after co returned and left its stack. */
 void goc__co_finish(goc_worker *w, goc_co *co)
 {
@@ -169,8 +195,52 @@ void goc__co_finish(goc_worker *w, goc_co *co)
         uintptr_t j = atomic_exchange_explicit(&co->join, GOC_JOIN_DONE, memory_order_acq_rel);
         if (j != GOC_JOIN_NONE && j != GOC_JOIN_DONE)
             goc__wake((goc_co *)j, GOC_WS_WOKEN);
+        fire_watchers(co);
     }
     goc__co_release(w, co);
+}
+
+int goc__watch_add(goc_co *task, goc_watch *w)
+{
+    w->task = task;
+    w->prev = NULL;
+    goc__spin_lock(&task->watch_lock);
+    if (atomic_load_explicit(&task->join, memory_order_acquire) == GOC_JOIN_DONE) {
+        goc__spin_unlock(&task->watch_lock);
+        w->hung = 0;
+        return 1;
+    }
+    w->next = task->watchers;
+    if (w->next)
+        w->next->prev = w;
+    task->watchers = w;
+    w->hung = 1;
+    goc__spin_unlock(&task->watch_lock);
+    return 0;
+}
+
+void goc__watch_remove(goc_watch *w)
+{
+    goc_co *task = w->task;
+    goc__spin_lock(&task->watch_lock);
+    if (w->hung) {
+        if (w->prev)
+            w->prev->next = w->next;
+        else
+            task->watchers = w->next;
+        if (w->next)
+            w->next->prev = w->prev;
+        w->prev = w->next = NULL;
+        w->hung = 0;
+    }
+    goc__spin_unlock(&task->watch_lock);
+}
+
+int goc__task_err(const goc_co *task)
+{
+    if (task->err < 0)
+        return task->err;
+    return task->exit_canceled ? GOC_ECANCELED : 0;
 }
 
 int goc__start_main(goc_runtime *rt, void (*fn)(void *), void *arg)
@@ -243,6 +313,15 @@ void goc__hold_begin(goc_co *co, const char *what)
     while (!atomic_compare_exchange_weak(&co->wstate, &cur,
                                          (cur & GOC_WS_CANCEL) | GOC_WS_HELD))
         ;
+}
+
+void goc__hold_abort(goc_co *co)
+{
+    uint32_t cur = atomic_load_explicit(&co->wstate, memory_order_relaxed);
+    while (!atomic_compare_exchange_weak(&co->wstate, &cur,
+                                         (cur & GOC_WS_CANCEL) | GOC_WS_RUNNING))
+        ;
+    co->waiting_on = NULL;
 }
 
 void goc__release(goc_co *co)
@@ -384,7 +463,7 @@ static int collect(goc_co *t, void **result)
 {
     if (result)
         *result = t->result;
-    int err = t->exit_canceled ? GOC_ECANCELED : 0;
+    int err = goc__task_err(t);
     goc__co_release(goc__worker(), t);
     return err;
 }

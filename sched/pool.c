@@ -30,7 +30,7 @@
 /* What every pool call shares: the parked coroutine. */
 typedef struct pool_wait {
     goc_co *co;
-    goc_runtime *rt;
+    goc_worker *w;   /* whose loop completes the request */
 } pool_wait;
 
 /* Before submitting: NULL (GOC_EPERM) outside a coroutine. */
@@ -39,7 +39,7 @@ static int wait_prepare(pool_wait *pw, const char *what)
     pw->co = goc__self();
     if (!pw->co)
         return GOC_EPERM;
-    pw->rt = goc__worker()->rt;
+    pw->w = goc__worker();
     goc__hold_begin(pw->co, what);
     return 0;
 }
@@ -47,9 +47,11 @@ static int wait_prepare(pool_wait *pw, const char *what)
 /* After submitting: park until the callback calls wait_done. */
 static void wait_park(pool_wait *pw)
 {
-    atomic_fetch_add_explicit(&pw->rt->nio_waiting, 1, memory_order_relaxed);
+    goc_runtime *rt = pw->w->rt;
+    pw->w->pool_pending++; /* we are on its thread; so is the callback */
+    atomic_fetch_add_explicit(&rt->nio_waiting, 1, memory_order_relaxed);
     (void)goc__park(pw->co);
-    atomic_fetch_sub_explicit(&pw->rt->nio_waiting, 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&rt->nio_waiting, 1, memory_order_relaxed);
 }
 
 /* The submission failed: nothing will call back. */
@@ -61,6 +63,7 @@ static void wait_abandon(pool_wait *pw)
 
 static void wait_done(pool_wait *pw)
 {
+    pw->w->pool_pending--;
     goc__release(pw->co);
 }
 

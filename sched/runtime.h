@@ -77,6 +77,32 @@ enum { GOC_CO_TASK = 1, GOC_CO_MAIN = 2 };
 #define GOC_JOIN_NONE ((uintptr_t)0)
 #define GOC_JOIN_DONE ((uintptr_t)1)
 
+/* ----------------------------------------------------------- small locks */
+
+/* One step of waiting for another thread (a lock holder, a coroutine
+ * still switching out): exponential backoff, 1, 2, 4 ... 256 PAUSEs
+ * between re-reads, and give up the CPU only once the wait is long (the
+ * other thread was preempted). Backing off matters more than reacting
+ * fast: a waiter that re-reads a contended line steals it from the holder,
+ * which then takes a miss on every write of its critical section (mpmc on
+ * 2 workers: 4.6 M msgs/s with tight re-reads, 27-29 M with backoff).
+ * *spins counts the steps, starting at 0. */
+void goc__spin_wait(unsigned *spins);
+
+/* A test-and-test-and-set spinlock for short critical sections. */
+typedef struct { _Atomic int v; } goc_spin;
+void goc__spin_lock_slow(goc_spin *l);
+static inline void goc__spin_lock(goc_spin *l)
+{
+    if (!atomic_exchange_explicit(&l->v, 1, memory_order_acquire))
+        return;
+    goc__spin_lock_slow(l);
+}
+static inline void goc__spin_unlock(goc_spin *l)
+{
+    atomic_store_explicit(&l->v, 0, memory_order_release);
+}
+
 typedef struct goc_worker goc_worker;
 typedef struct goc_runtime goc_runtime;
 
@@ -97,7 +123,10 @@ typedef struct goc_co {
     } fn;
     void *arg;
     void *result;
+    int err;                      /* goc_fail's error (< 0), or 0 */
     _Atomic uintptr_t join;       /* GOC_JOIN_NONE, GOC_JOIN_DONE or the joiner */
+    goc_spin watch_lock;          /* guards watchers (tasks only) */
+    struct goc_watch *watchers;   /* waits on this task besides its joiner */
     uint64_t id;
     const char *waiting_on;       /* what it is parked on, for diagnostics */
 #ifdef GOC_ASAN
@@ -127,31 +156,30 @@ goc_waiter *goc__waitq_pop(goc_waitq *q);
  * a cancel, a timeout or another select case) are dropped from q. */
 goc_waiter *goc__waitq_claim(goc_waitq *q);
 
-/* ----------------------------------------------------------- small locks */
+/* ------------------------------------------------------- task watchers */
 
-/* One step of waiting for another thread (a lock holder, a coroutine
- * still switching out): exponential backoff, 1, 2, 4 ... 256 PAUSEs
- * between re-reads, and give up the CPU only once the wait is long (the
- * other thread was preempted). Backing off matters more than reacting
- * fast: a waiter that re-reads a contended line steals it from the holder,
- * which then takes a miss on every write of its critical section (mpmc on
- * 2 workers: 4.6 M msgs/s with tight re-reads, 27-29 M with backoff).
- * *spins counts the steps, starting at 0. */
-void goc__spin_wait(unsigned *spins);
+/* Waiting on a task without being its joiner: goc_gather, goc_wait_first,
+ * goc_wait_for (chan/task.c) hang a goc_watch on each task they wait for,
+ * in their own memory. When the task returns, goc__co_finish calls fn(w)
+ * once for every watch still hung, under the task's watch_lock, after its
+ * result, err and the DONE join word are published; fn runs in scheduler
+ * context and must not block (it wakes its waiter). goc__watch_remove
+ * takes the same lock, so once it returns fn is not running and will not
+ * run for w: call it for every hung watch, fired or not, before w's memory
+ * goes away or its waiter parks on anything else. */
+typedef struct goc_watch {
+    struct goc_watch *prev, *next;
+    goc_co *task;
+    void (*fn)(struct goc_watch *w);
+    int hung;                     /* on task's list (fn not yet called) */
+} goc_watch;
 
-/* A test-and-test-and-set spinlock for short critical sections. */
-typedef struct { _Atomic int v; } goc_spin;
-void goc__spin_lock_slow(goc_spin *l);
-static inline void goc__spin_lock(goc_spin *l)
-{
-    if (!atomic_exchange_explicit(&l->v, 1, memory_order_acquire))
-        return;
-    goc__spin_lock_slow(l);
-}
-static inline void goc__spin_unlock(goc_spin *l)
-{
-    atomic_store_explicit(&l->v, 0, memory_order_release);
-}
+/* 0: hung on task; 1: task already returned (w not hung, fn never runs). */
+int  goc__watch_add(goc_co *task, goc_watch *w);
+void goc__watch_remove(goc_watch *w);
+/* A returned task's outcome: its goc_fail error, GOC_ECANCELED if a cancel
+ * was pending when it returned, else 0. */
+int  goc__task_err(const goc_co *task);
 
 /* ---------------------------------------------------------------- timers */
 
@@ -298,10 +326,8 @@ struct goc_worker {
     uv_poll_t tfd_poll;
     int tfd;
     int64_t tfd_armed;
-
-    /* mailbox: work other threads ask this worker's loop to do (netpoll.c) */
-    goc_spin post_lock;
-    struct goc_post *post_head, *post_tail;
+    uv_poll_t np_poll;            /* the runtime's netpoll epoll fd, on this loop */
+    int pool_pending;             /* thread-pool requests this loop will complete */
 
     pthread_t thread;
     int started;
@@ -342,8 +368,10 @@ struct goc_runtime {
     _Atomic int stopping;
     _Atomic int deadlocked;       /* reported once; goc_run returns GOC_EDEADLK */
     _Atomic int64_t nio_waiting;  /* coroutines parked on I/O or the thread pool:
-                                     they keep the program out of deadlock, and
-                                     busy workers poll their loops while any are */
+                                     they keep the program out of deadlock */
+    _Atomic int64_t nfd_waiting;  /* of those, parked on sockets: busy workers
+                                     poll the netpoller while any are */
+    struct goc_netpoll *np;       /* netpoll.c */
     int debug;
 
     /* monitor */
@@ -354,20 +382,13 @@ struct goc_runtime {
     int mon_started;
 };
 
-/* ------------------------------------------------------------- mailbox */
+/* ------------------------------------------------------------- netpoll */
 
-/* A request for a worker's own thread (libuv handles are not thread-safe):
- * goc__post queues it and wakes the loop; the worker runs fn(p) from its
- * loop, in its scheduler context. p lives until fn has run. */
-typedef struct goc_post {
-    struct goc_post *next;
-    void (*fn)(struct goc_post *p);
-} goc_post;
-
-void goc__post(goc_worker *w, goc_post *p);
-void goc__run_posts(goc_worker *w);       /* owner: run what was posted */
-void goc__netpoll_poll(goc_worker *w);    /* owner: run ready I/O callbacks, never block */
-void goc__netpoll_teardown(goc_worker *w);/* owner, at exit: close leftover I/O handles */
+int  goc__netpoll_init(goc_runtime *rt);        /* the epoll set; 0 or GOC_ENOMEM */
+void goc__netpoll_free(goc_runtime *rt);        /* closes sockets left open */
+int  goc__netpoll_worker_init(goc_worker *w);   /* watch the epoll set from w's loop */
+void goc__netpoll_worker_fini(goc_worker *w);
+void goc__netpoll_harvest(goc_worker *w);       /* make ready waiters runnable, never blocks */
 
 /* ------------------------------------------------------------ internals */
 
@@ -406,6 +427,9 @@ int  goc__ws_to_err(int reason);        /* GOC_WS_* -> 0 / GOC_E* */
  * goc__release (from any thread). */
 void goc__hold_begin(goc_co *co, const char *what);
 void goc__release(goc_co *co);
+/* Undo goc__hold_begin before any waker could have been told about co
+ * (the awaited event turned out to have happened already). */
+void goc__hold_abort(goc_co *co);
 void goc__cancel_co(goc_co *co);
 
 uint32_t goc__rand(void);              /* per-worker xorshift */

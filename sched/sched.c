@@ -32,6 +32,7 @@
  * (single producer, CAS on head for consumers), as in Go's runq.
  */
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,7 +296,8 @@ void goc__enqueue_local(goc_worker *w, goc_co *co, int next)
  * queued (its next slot or ring); let an idle worker come and steal it. */
 void goc__nudge_stuck(goc_worker *w)
 {
-    if (atomic_load_explicit(&w->runnext, memory_order_relaxed) || !ring_empty(&w->ring))
+    if (atomic_load_explicit(&w->runnext, memory_order_relaxed) || !ring_empty(&w->ring) ||
+        atomic_load_explicit(&w->timers.next_when, memory_order_relaxed) <= goc_now())
         wake_one_worker(w->rt);
 }
 
@@ -378,6 +380,24 @@ static inline goc_co *local_pick(goc_worker *w)
     return NULL;
 }
 
+/* The victim is stuck in one coroutine (a blocking call, a long
+ * computation) while some of its timers are due: fire them here, so the
+ * coroutines they wake run on this worker instead of waiting for the
+ * victim (Go's stealing runs other Ps' timers too). Fire functions only
+ * wake coroutines and may run on any thread; the heap lock orders us
+ * with the owner. */
+static goc_co *steal_timers(goc_worker *w, goc_worker *v)
+{
+    int64_t when = atomic_load_explicit(&v->timers.next_when, memory_order_relaxed);
+    if (when == INT64_MAX || when > goc_now())
+        return NULL;
+    if (!atomic_load_explicit(&v->cur_id, memory_order_relaxed))
+        return NULL; /* in its scheduler: it fires them itself */
+    if (goc__timers_run(v, goc_now()) == 0)
+        return NULL;
+    return local_pick(w);
+}
+
 static goc_co *steal_from(goc_worker *w, goc_worker *v)
 {
     goc_co *batch[GOC_RING_SIZE / 2];
@@ -392,9 +412,12 @@ static goc_co *steal_from(goc_worker *w, goc_worker *v)
             *memo = seen;
             return NULL;
         }
-        if (!atomic_load_explicit(&v->runnext, memory_order_relaxed))
-            return NULL;
-        return atomic_exchange_explicit(&v->runnext, NULL, memory_order_acquire);
+        if (atomic_load_explicit(&v->runnext, memory_order_relaxed)) {
+            goc_co *co = atomic_exchange_explicit(&v->runnext, NULL, memory_order_acquire);
+            if (co)
+                return co;
+        }
+        return steal_timers(w, v);
     }
     for (uint32_t i = 0; i + 1 < n; i++)
         ring_put_unchecked(&w->ring, batch[i]);
@@ -611,8 +634,11 @@ static goc_co *find_work(goc_worker *w)
     if (--w->tick == 0) {
         w->tick = GOC_GLOBAL_CHECK_TICKS;
         run_timers_if_due(w);
-        if (atomic_load_explicit(&w->rt->nio_waiting, memory_order_relaxed))
-            goc__netpoll_poll(w); /* a busy worker still hears its sockets */
+        /* A busy worker still hears sockets and its thread-pool work. */
+        if (atomic_load_explicit(&w->rt->nfd_waiting, memory_order_relaxed))
+            goc__netpoll_harvest(w);
+        if (w->pool_pending)
+            uv_run(&w->loop, UV_RUN_NOWAIT);
         if ((co = global_get(w, 1)))
             return co;
     }
@@ -883,7 +909,7 @@ static void worker_loop(goc_worker *w)
 
 static void on_wake(uv_async_t *h)
 {
-    goc__run_posts(h->loop->data); /* the wake-up itself is the message, and the mailbox */
+    (void)h; /* the wake-up itself is the message */
 }
 
 static void on_timerfd(uv_poll_t *h, int status, int events)
@@ -961,6 +987,10 @@ static int worker_init(goc_runtime *rt, goc_worker *w, int index, int *victims, 
     w->tfd_poll.data = w;
     uv_poll_start(&w->tfd_poll, UV_READABLE, on_timerfd);
     uv_unref((uv_handle_t *)&w->tfd_poll); /* the async keeps the loop alive */
+    if (goc__netpoll_worker_init(w) != 0) {
+        uv_close((uv_handle_t *)&w->tfd_poll, on_close_noop);
+        goto fail_async;
+    }
     return 0;
 fail_async:
     if (w->tfd >= 0)
@@ -974,8 +1004,7 @@ fail_loop:
 
 static void worker_destroy(goc_worker *w)
 {
-    goc__run_posts(w);
-    goc__netpoll_teardown(w);
+    goc__netpoll_worker_fini(w);
     uv_close((uv_handle_t *)&w->wake, on_close_noop);
     uv_close((uv_handle_t *)&w->tfd_poll, on_close_noop);
     uv_run(&w->loop, UV_RUN_DEFAULT);
@@ -1018,6 +1047,7 @@ static void runtime_free(goc_runtime *rt)
     }
     free(rt->workers);
     free(rt->idle_stack);
+    goc__netpoll_free(rt);
     goc__co_pool_destroy(&rt->cos);
     goc__stack_pool_destroy(&rt->stacks);
     if (rt->topo)
@@ -1048,6 +1078,8 @@ static goc_runtime *runtime_new(const goc_config *cfg, int *err)
     const char *dbg = getenv("GOC_DEBUG");
     rt->debug = dbg && *dbg && strcmp(dbg, "0") != 0;
     atomic_store(&rt->id_gen, 1);
+    if ((*err = goc__netpoll_init(rt)) != 0)
+        goto fail;
 
     int n = rt->nworkers;
     rt->workers = aligned_alloc(GOC_CACHELINE, sizeof(goc_worker) * (size_t)n);
@@ -1104,6 +1136,16 @@ int goc_run(const goc_config *cfg, void (*main_fn)(void *), void *arg)
         return err;
     }
     g_rt = rt;
+    /* A peer that goes away must not kill the program from inside a write
+     * (Go does the same for sockets); a handler of the program's own stays. */
+    struct sigaction pipe_old, pipe_ign;
+    memset(&pipe_ign, 0, sizeof pipe_ign);
+    pipe_ign.sa_handler = SIG_IGN;
+    sigemptyset(&pipe_ign.sa_mask);
+    sigaction(SIGPIPE, NULL, &pipe_old);
+    int pipe_restore = !(pipe_old.sa_flags & SA_SIGINFO) && pipe_old.sa_handler == SIG_DFL;
+    if (pipe_restore)
+        sigaction(SIGPIPE, &pipe_ign, NULL);
     goc__stack_install_segv_handler();
     if (rt->pin)
         goc__topo_save_binding(rt->topo);
@@ -1135,6 +1177,8 @@ out:
     if (rt->pin)
         goc__topo_restore_binding(rt->topo);
     goc__stack_restore_segv_handler();
+    if (pipe_restore)
+        sigaction(SIGPIPE, &pipe_old, NULL);
     for (int i = 0; i < rt->nworkers; i++)
         worker_destroy(&rt->workers[i]);
     g_rt = NULL;

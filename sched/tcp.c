@@ -26,26 +26,21 @@
 
 #define RESOLVE_MAX 8
 
+/* A socket is its pollfd (recycled by netpoll.c). */
 struct goc_tcp {
-    goc_pollfd pfd; /* first: its last reference frees the goc_tcp */
+    goc_pollfd pfd;
 };
 
 /* ------------------------------------------------------------- helpers */
 
+/* The socket for fd, registered with the netpoller; on failure fd is
+ * closed and *err set. */
 static goc_tcp *tcp_wrap(int fd, int *err)
 {
-    goc_tcp *s = calloc(1, sizeof *s);
-    if (!s) {
-        *err = GOC_ENOMEM;
+    goc_pollfd *pfd = goc__pollfd_open(fd, err);
+    if (!pfd)
         close(fd);
-        return NULL;
-    }
-    if ((*err = goc__pollfd_init(&s->pfd, fd)) != 0) {
-        free(s);
-        close(fd);
-        return NULL;
-    }
-    return s;
+    return (goc_tcp *)pfd;
 }
 
 static int new_socket(int family)
@@ -168,7 +163,7 @@ int goc_tcp_accept(goc_tcp *l, goc_tcp **conn, int64_t timeout_ns)
             continue;
         if (err != -EAGAIN && err != -EWOULDBLOCK)
             break; /* -EMFILE and the like: the caller decides; we stay usable */
-        if ((err = goc__pollfd_wait(&l->pfd, UV_READABLE, deadline)) != 0)
+        if ((err = goc__pollfd_wait(&l->pfd, GOC_IO_READ, deadline)) != 0)
             break;
     }
     goc__pollfd_unref(&l->pfd);
@@ -190,7 +185,7 @@ static int connect_one(const struct sockaddr_storage *ss, int64_t deadline, goc_
     if (connect(fd, (const struct sockaddr *)ss, addr_len(ss)) != 0) {
         err = -errno;
         if (err == -EINPROGRESS || err == -EINTR) {
-            err = goc__pollfd_wait(&s->pfd, UV_WRITABLE, deadline);
+            err = goc__pollfd_wait(&s->pfd, GOC_IO_WRITE, deadline);
             if (err == GOC_EAGAIN) /* timeout 0: a connect cannot be done at once */
                 err = GOC_ETIMEDOUT;
             if (!err) {
@@ -246,7 +241,7 @@ static ssize_t read_some(goc_tcp *c, void *buf, size_t len, int64_t deadline)
             continue;
         if (err != -EAGAIN && err != -EWOULDBLOCK)
             return err;
-        if ((err = goc__pollfd_wait(&c->pfd, UV_READABLE, deadline)) != 0)
+        if ((err = goc__pollfd_wait(&c->pfd, GOC_IO_READ, deadline)) != 0)
             return err;
     }
 }
@@ -300,7 +295,7 @@ ssize_t goc_tcp_write(goc_tcp *c, const void *buf, size_t len, int64_t timeout_n
             continue;
         if (err != -EAGAIN && err != -EWOULDBLOCK)
             break;
-        if ((err = goc__pollfd_wait(&c->pfd, UV_WRITABLE, deadline)) != 0)
+        if ((err = goc__pollfd_wait(&c->pfd, GOC_IO_WRITE, deadline)) != 0)
             break;
     }
     goc__pollfd_unref(&c->pfd);

@@ -295,13 +295,15 @@ static void test_strerror(void **state)
     (void)state;
     const int codes[] = {GOC_EAGAIN, GOC_ETIMEDOUT, GOC_ECANCELED,
                          GOC_ECLOSED, GOC_ENOMEM,   GOC_EINVAL,
-                         GOC_EPERM,   GOC_EBUSY};
+                         GOC_EPERM,   GOC_EBUSY,    GOC_EDEADLK,
+                         GOC_ENOTFOUND, -ECONNREFUSED, -ECONNRESET};
     const size_t n = sizeof codes / sizeof codes[0];
     const char *unknown = goc_strerror(-987654);
     assert_non_null(unknown);
     assert_string_equal(unknown, "unknown error");
     assert_string_equal(goc_strerror(INT_MIN), "unknown error");
     assert_string_equal(goc_strerror(12345), "unknown error");
+    assert_string_equal(goc_strerror(-ECONNREFUSED), strerror(ECONNREFUSED));
     assert_non_null(goc_strerror(0));
     for (size_t i = 0; i < n; i++) {
         const char *s = goc_strerror(codes[i]);

@@ -1,0 +1,449 @@
+/*
+ * queue.c - goc_queue (asyncio.Queue) and goc_event (asyncio.Event).
+ *
+ * Owns: a queue's ring buffer (grown on demand, up to maxsize elements;
+ * unbounded when maxsize is 0), its queues of parked getters, putters and
+ * joiners, and the put / get / task_done counters; an event's flag and its
+ * queue of parked waiters. Waiters (qwaiter) live on the parked
+ * coroutine's stack.
+ *
+ * Exactly once, as in chan.c: whoever completes a parked operation first
+ * takes its waiter off the queue and claims its coroutine (goc__claim);
+ * only then does it move the value (into a getter's buffer, or out of a
+ * putter's) and set the waiter's status. A waiter whose claim fails was
+ * already woken by its timeout or a cancel: nothing moved for it, and the
+ * value goes to the next waiter or the buffer. So a value is never lost
+ * or delivered twice, whatever races a put or a get.
+ *
+ * Invariants (under the lock):
+ *   - getters wait only while the buffer is empty, putters only while it
+ *     is full (len == maxsize > 0); a put hands its value straight to the
+ *     first claimable getter, a get refills the buffer from the first
+ *     claimable putter, so FIFO order holds across both;
+ *   - unfinished = elements put - task_done calls; undone = elements
+ *     gotten - task_done calls (>= 0: task_done refuses to go below);
+ *   - nparked counts parked operations from the moment they queue until
+ *     their waker claims them or they take themselves off; goc_*_free
+ *     refuses while it is non-zero, so nothing is freed under a waiter.
+ *
+ * Locking: one spinlock per object guards all of it. Claimed coroutines
+ * are made runnable after the lock is released; once claimed, a waiter
+ * never touches the object again, and a self-woken one touches it only
+ * under the lock, to take itself off and uncount itself.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime.h"
+
+typedef struct qwaiter {
+    goc_waiter w;                 /* first: the wait queues link these */
+    void *dst;                    /* get: where the value goes (may be NULL) */
+    const void *src;              /* put: the value */
+    int status;                   /* set by the claimer: 0 or GOC_ECLOSED */
+} qwaiter;
+
+/* Claimed waiters to make runnable once the lock is released. */
+typedef struct wake_list {
+    goc_co *one;                  /* the common case: a single one */
+    qwaiter *more;                /* linked through w.next */
+} wake_list;
+
+static void wake_list_add(wake_list *l, qwaiter *qw)
+{
+    if (!l->one) {
+        l->one = qw->w.co;
+        return;
+    }
+    qw->w.next = (goc_waiter *)l->more;
+    l->more = qw;
+}
+
+static void wake_list_run(wake_list *l)
+{
+    qwaiter *qw = l->more;
+    while (qw) {
+        qwaiter *next = (qwaiter *)qw->w.next; /* read before it may run */
+        goc__ready(qw->w.co, 0);
+        qw = next;
+    }
+    if (l->one)
+        goc__ready(l->one, 1);
+}
+
+/* Claim every waiter of q with the given status (close, set, join). */
+static void claim_all(goc_waitq *q, int status, size_t *nparked, wake_list *l)
+{
+    goc_waiter *w;
+    while ((w = goc__waitq_claim(q))) {
+        qwaiter *qw = (qwaiter *)w;
+        qw->status = status;
+        (*nparked)--;
+        wake_list_add(l, qw);
+    }
+}
+
+static void wake_timed_out(goc_timer *t)
+{
+    goc__wake(t->co, GOC_WS_TIMEDOUT);
+}
+
+/* Park self (park_begin done, waiter queued, lock released) until woken or
+ * deadline (INT64_MAX: none). Returns the wake reason. */
+static int park_until(goc_co *self, int64_t deadline)
+{
+    goc_timer t = { .when = deadline, .idx = GOC_TIMER_NONE, .fire = wake_timed_out, .co = self };
+    if (deadline != INT64_MAX)
+        goc__timer_add(goc__worker(), &t);
+    int reason = goc__park(self);
+    if (deadline != INT64_MAX)
+        goc__timer_remove(&t); /* after this, wake_timed_out is not running */
+    return reason;
+}
+
+/* The wait of a blocking call: lock held on entry, released on return.
+ * 0 or the waker's status once claimed, else GOC_ETIMEDOUT / GOC_ECANCELED
+ * (nothing moved for us then). */
+static int wait_on(goc_spin *lock, goc_waitq *q, size_t *nparked, qwaiter *me, goc_co *self,
+                   int64_t deadline, const char *what)
+{
+    if (goc__park_begin(self, what) != 0) {
+        goc__spin_unlock(lock);
+        return GOC_ECANCELED;
+    }
+    me->w.co = self;
+    me->status = 0;
+    goc__waitq_push(q, &me->w);
+    (*nparked)++;
+    goc__spin_unlock(lock);
+    int reason = park_until(self, deadline);
+    if (reason == GOC_WS_WOKEN)
+        return me->status; /* claimed: the object is not ours to touch any more */
+    goc__spin_lock(lock);
+    goc__waitq_remove(q, &me->w); /* no-op if a waker dropped us */
+    (*nparked)--;
+    goc__spin_unlock(lock);
+    return goc__ws_to_err(reason);
+}
+
+static int64_t deadline_of(int64_t timeout_ns)
+{
+    return timeout_ns < 0 ? INT64_MAX : goc__deadline(timeout_ns);
+}
+
+/* --------------------------------------------------------------- queue */
+
+struct goc_queue {
+    goc_spin lock;
+    size_t esize, maxsize;        /* maxsize 0: unbounded */
+    char *buf;
+    size_t cap, head, len;        /* ring of cap slots, len used from head */
+    int closed;
+    uint64_t unfinished;          /* put and not yet task_done */
+    uint64_t undone;              /* gotten and not yet task_done */
+    size_t nparked;
+    goc_waitq getters, putters, joiners;
+};
+
+goc_queue *goc_queue_new(size_t elem_size, size_t maxsize)
+{
+    if (maxsize && elem_size && maxsize > SIZE_MAX / elem_size)
+        return NULL;
+    goc_queue *q = calloc(1, sizeof *q);
+    if (q) {
+        q->esize = elem_size;
+        q->maxsize = maxsize;
+    }
+    return q;
+}
+
+static void *qslot(goc_queue *q, size_t i)
+{
+    return q->buf + ((q->head + i) % q->cap) * q->esize;
+}
+
+static void copy_elem(goc_queue *q, void *dst, const void *src)
+{
+    if (q->esize && dst && src)
+        memcpy(dst, src, q->esize);
+}
+
+/* Room for one more element: 0 or GOC_ENOMEM. */
+static int grow(goc_queue *q)
+{
+    if (q->len < q->cap)
+        return 0;
+    size_t cap = q->cap ? q->cap * 2 : 8;
+    if (q->maxsize && cap > q->maxsize)
+        cap = q->maxsize;
+    if (cap <= q->cap || (q->esize && cap > SIZE_MAX / q->esize))
+        return GOC_ENOMEM;
+    char *nb = NULL;
+    if (q->esize) {
+        nb = malloc(cap * q->esize);
+        if (!nb)
+            return GOC_ENOMEM;
+        for (size_t i = 0; i < q->len; i++)
+            memcpy(nb + i * q->esize, qslot(q, i), q->esize);
+    }
+    free(q->buf);
+    q->buf = nb;
+    q->cap = cap;
+    q->head = 0;
+    return 0;
+}
+
+static int push_back(goc_queue *q, const void *src)
+{
+    int rc = grow(q);
+    if (rc == 0) {
+        if (q->esize)
+            memcpy(qslot(q, q->len), src, q->esize);
+        q->len++;
+    }
+    return rc;
+}
+
+static void pop_front(goc_queue *q, void *dst)
+{
+    if (q->esize)
+        copy_elem(q, dst, qslot(q, 0));
+    q->head = q->cap ? (q->head + 1) % q->cap : 0;
+    q->len--;
+}
+
+static int full(goc_queue *q)
+{
+    return q->maxsize && q->len >= q->maxsize;
+}
+
+int goc_queue_put(goc_queue *q, const void *elem, int64_t timeout_ns)
+{
+    if (!q || (q->esize && !elem))
+        return GOC_EINVAL;
+    int64_t deadline = deadline_of(timeout_ns);
+    goc__spin_lock(&q->lock);
+    if (q->closed) {
+        goc__spin_unlock(&q->lock);
+        return GOC_ECLOSED;
+    }
+    goc_waiter *w = goc__waitq_claim(&q->getters);
+    if (w) { /* a getter waits: the buffer is empty, hand it over */
+        qwaiter *g = (qwaiter *)w;
+        copy_elem(q, g->dst, elem);
+        q->nparked--;
+        q->unfinished++;
+        q->undone++;
+        goc__spin_unlock(&q->lock);
+        goc__ready(g->w.co, 1);
+        return 0;
+    }
+    if (!full(q)) {
+        int rc = push_back(q, elem);
+        if (rc == 0)
+            q->unfinished++;
+        goc__spin_unlock(&q->lock);
+        return rc;
+    }
+    goc_co *self = goc__self();
+    if (timeout_ns == 0 || !self) {
+        goc__spin_unlock(&q->lock);
+        return timeout_ns == 0 ? GOC_EAGAIN : GOC_EPERM;
+    }
+    qwaiter me = { .src = elem }; /* a get that claims us counts our element */
+    return wait_on(&q->lock, &q->putters, &q->nparked, &me, self, deadline, "queue put");
+}
+
+int goc_queue_get(goc_queue *q, void *elem, int64_t timeout_ns)
+{
+    if (!q)
+        return GOC_EINVAL;
+    int64_t deadline = deadline_of(timeout_ns);
+    goc__spin_lock(&q->lock);
+    if (q->len > 0) {
+        pop_front(q, elem);
+        q->undone++;
+        goc_co *next = NULL;
+        goc_waiter *w = goc__waitq_claim(&q->putters);
+        if (w) { /* the buffer was full: a parked put fills the slot we freed */
+            qwaiter *p = (qwaiter *)w;
+            (void)push_back(q, p->src); /* cannot fail: a slot is free */
+            q->unfinished++;
+            q->nparked--;
+            next = p->w.co;
+        }
+        goc__spin_unlock(&q->lock);
+        if (next)
+            goc__ready(next, 0);
+        return 0;
+    }
+    if (q->closed) {
+        goc__spin_unlock(&q->lock);
+        return GOC_ECLOSED;
+    }
+    goc_co *self = goc__self();
+    if (timeout_ns == 0 || !self) {
+        goc__spin_unlock(&q->lock);
+        return timeout_ns == 0 ? GOC_EAGAIN : GOC_EPERM;
+    }
+    qwaiter me = { .dst = elem };
+    return wait_on(&q->lock, &q->getters, &q->nparked, &me, self, deadline, "queue get");
+}
+
+int goc_queue_task_done(goc_queue *q)
+{
+    if (!q)
+        return GOC_EINVAL;
+    wake_list l = { 0 };
+    goc__spin_lock(&q->lock);
+    if (q->undone == 0) {
+        goc__spin_unlock(&q->lock);
+        return GOC_EINVAL;
+    }
+    q->undone--;
+    if (--q->unfinished == 0)
+        claim_all(&q->joiners, 0, &q->nparked, &l);
+    goc__spin_unlock(&q->lock);
+    wake_list_run(&l);
+    return 0;
+}
+
+int goc_queue_join(goc_queue *q, int64_t timeout_ns)
+{
+    if (!q)
+        return GOC_EINVAL;
+    int64_t deadline = deadline_of(timeout_ns);
+    goc__spin_lock(&q->lock);
+    if (q->unfinished == 0) {
+        goc__spin_unlock(&q->lock);
+        return 0;
+    }
+    goc_co *self = goc__self();
+    if (timeout_ns == 0 || !self) {
+        goc__spin_unlock(&q->lock);
+        return timeout_ns == 0 ? GOC_EAGAIN : GOC_EPERM;
+    }
+    qwaiter me = { 0 };
+    return wait_on(&q->lock, &q->joiners, &q->nparked, &me, self, deadline, "queue join");
+}
+
+int goc_queue_close(goc_queue *q)
+{
+    if (!q)
+        return GOC_EINVAL;
+    wake_list l = { 0 };
+    goc__spin_lock(&q->lock);
+    if (q->closed) {
+        goc__spin_unlock(&q->lock);
+        return GOC_ECLOSED;
+    }
+    q->closed = 1;
+    claim_all(&q->getters, GOC_ECLOSED, &q->nparked, &l); /* the buffer is empty */
+    claim_all(&q->putters, GOC_ECLOSED, &q->nparked, &l); /* their values stay out */
+    goc__spin_unlock(&q->lock);
+    wake_list_run(&l);
+    return 0;
+}
+
+size_t goc_queue_len(goc_queue *q)
+{
+    if (!q)
+        return 0;
+    goc__spin_lock(&q->lock);
+    size_t n = q->len;
+    goc__spin_unlock(&q->lock);
+    return n;
+}
+
+int goc_queue_free(goc_queue *q)
+{
+    if (!q)
+        return GOC_EINVAL;
+    goc__spin_lock(&q->lock);
+    int busy = q->nparked > 0;
+    goc__spin_unlock(&q->lock);
+    if (busy)
+        return GOC_EBUSY;
+    free(q->buf);
+    free(q);
+    return 0;
+}
+
+/* --------------------------------------------------------------- event */
+
+struct goc_event {
+    goc_spin lock;
+    int set;
+    size_t nparked;
+    goc_waitq waiters;
+};
+
+goc_event *goc_event_new(void)
+{
+    return calloc(1, sizeof(goc_event));
+}
+
+int goc_event_set(goc_event *e)
+{
+    if (!e)
+        return GOC_EINVAL;
+    wake_list l = { 0 };
+    goc__spin_lock(&e->lock);
+    e->set = 1;
+    claim_all(&e->waiters, 0, &e->nparked, &l);
+    goc__spin_unlock(&e->lock);
+    wake_list_run(&l);
+    return 0;
+}
+
+int goc_event_clear(goc_event *e)
+{
+    if (!e)
+        return GOC_EINVAL;
+    goc__spin_lock(&e->lock);
+    e->set = 0;
+    goc__spin_unlock(&e->lock);
+    return 0;
+}
+
+int goc_event_is_set(goc_event *e)
+{
+    if (!e)
+        return 0;
+    goc__spin_lock(&e->lock);
+    int set = e->set;
+    goc__spin_unlock(&e->lock);
+    return set;
+}
+
+int goc_event_wait(goc_event *e, int64_t timeout_ns)
+{
+    if (!e)
+        return GOC_EINVAL;
+    int64_t deadline = deadline_of(timeout_ns);
+    goc__spin_lock(&e->lock);
+    if (e->set) {
+        goc__spin_unlock(&e->lock);
+        return 0;
+    }
+    goc_co *self = goc__self();
+    if (timeout_ns == 0 || !self) {
+        goc__spin_unlock(&e->lock);
+        return timeout_ns == 0 ? GOC_EAGAIN : GOC_EPERM;
+    }
+    qwaiter me = { 0 };
+    return wait_on(&e->lock, &e->waiters, &e->nparked, &me, self, deadline, "event");
+}
+
+int goc_event_free(goc_event *e)
+{
+    if (!e)
+        return GOC_EINVAL;
+    goc__spin_lock(&e->lock);
+    int busy = e->nparked > 0;
+    goc__spin_unlock(&e->lock);
+    if (busy)
+        return GOC_EBUSY;
+    free(e);
+    return 0;
+}
