@@ -6,13 +6,18 @@
 #   make deps      install missing Debian packages (apt-get, as root or via sudo)
 #   make build     configure and build in build/
 #   make bench     build and run build/bench/goc-bench (BENCH_ARGS=...)
-#   make compare   goc-bench against the Go and Python peers (bench/compare.sh)
+#   make compare   the comparison examples in both models beside their asyncio
+#                  twins: wall times and event order (examples/compare.py)
+#   make bench-compare  goc-bench against the Go and Python peers (bench/compare.sh)
+#   make switchcost  coroutine vs thread vs process switch, memory per idle
+#                  task, beside asyncio (bench/switchcost.c + its Python twin)
 #   make install   install build/ into PREFIX (default /usr/local)
 #   make clean     remove the build directories
 #
 # Variables: JOBS (build jobs; default: number of CPUs), CTEST_JOBS (2),
 # BUILD_TYPE (RelWithDebInfo), CMAKE_FLAGS (extra -D options), BENCH_ARGS,
-# COMPARE_ARGS (e.g. --quick).
+# COMPARE_ARGS (bench-compare; e.g. --quick), EXAMPLES_ARGS (compare; e.g.
+# '--only blocking_call -v'), SWITCHCOST_ARGS (e.g. --quick).
 .POSIX:
 .SUFFIXES:
 
@@ -24,12 +29,15 @@ BUILD_TYPE  = RelWithDebInfo
 CMAKE_FLAGS =
 BENCH_ARGS  = all
 COMPARE_ARGS =
+EXAMPLES_ARGS =
+SWITCHCOST_ARGS =
+PYTHON      = python3
 PREFIX      = /usr/local
 
 # gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and qemu-user let the tests
 # run the aarch64 context switch under emulation (tests/cross/).
 DEBS = libuv1-dev libhwloc-dev libcmocka-dev cmake pkg-config gcc libc6-dev \
-       clang golang-go python3 \
+       clang golang-go python3 wrk \
        gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 
 # The build's -j: $(JOBS), or the number of CPUs.
@@ -91,10 +99,19 @@ bench: build
 	  echo "bench: no build/bench/goc-bench (is bench/goc-bench.c there?)" >&2; exit 1; fi
 	./build/bench/goc-bench $(BENCH_ARGS)
 
+bench-compare: deps
+	@$(MAKE) build
+	@if [ ! -f bench/compare.sh ]; then echo "bench-compare: no bench/compare.sh yet" >&2; exit 1; fi
+	bash bench/compare.sh $(COMPARE_ARGS)
+
+# Each example with --workers 1, with all cores, and its asyncio twin.
 compare: deps
 	@$(MAKE) build
-	@if [ ! -f bench/compare.sh ]; then echo "compare: no bench/compare.sh yet" >&2; exit 1; fi
-	bash bench/compare.sh $(COMPARE_ARGS)
+	$(PYTHON) examples/compare.py --build build $(EXAMPLES_ARGS)
+
+switchcost: deps
+	@$(MAKE) build
+	$(PYTHON) bench/peers/python/switchcost.py --goc build/bench/switchcost $(SWITCHCOST_ARGS)
 
 install: build
 	$(CMAKE) --install build --prefix "$(PREFIX)"
@@ -102,4 +119,5 @@ install: build
 clean:
 	rm -rf build build-asan build-tsan
 
-.PHONY: all deps build demo test test-plain test-asan test-tsan bench compare install clean
+.PHONY: all deps build demo test test-plain test-asan test-tsan bench compare bench-compare \
+        switchcost install clean

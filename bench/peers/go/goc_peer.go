@@ -1,6 +1,8 @@
 // goc_peer.go - the Go peer of goc-bench (see shared BENCHMARKS.md).
 //
 //	goc-peer-go <workload|all|list> [--workers N] [--n N] [--runs R] [--stack-size B]
+//	goc-peer-go echo-server --port P [--host H] [--workers N]
+//	goc-peer-go echo-client --port P [--host H] [--conns C] [--msgs M] [--size B]
 //
 // The same workloads, sizes, checks and JSON lines as bench/goc-bench.c,
 // written the way a Go programmer would, with runtime.GOMAXPROCS set to the
@@ -12,11 +14,17 @@
 // 2 KiB and grow, there is no knob.
 //
 // Build: cd bench/peers/go && go build -o ../../../build/bench/goc-peer-go .
+// (http_hello.go beside it is a program of its own, kept out of this one by
+// its build tag: go build -o ../../../build/bench/http-hello-go http_hello.go)
 package main
 
 import (
 	"bufio"
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -25,6 +33,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -38,6 +47,11 @@ type opts struct {
 	nSet       bool
 	runs       int // 0: automatic
 	stackSize  int // accepted, ignored (see above)
+	// echo-server / echo-client only (--msgs is another name for --n):
+	host  string // --host: "" for 127.0.0.1
+	port  int    // --port; -1: not given
+	conns int    // --conns; 0: the default (64)
+	size  int    // --size: bytes per message; 0: the default (64)
 }
 
 // setWorkers applies GOMAXPROCS for a worker count and returns the count used.
@@ -733,6 +747,187 @@ func benchSkynet(o opts) bool {
 	return m.ok
 }
 
+// ================================================================ echo
+// TCP echo, the twin of goc-bench's echo-server and echo-client:
+//
+//	goc-peer-go echo-server --port P [--host H] [--workers N]
+//	goc-peer-go echo-client --port P [--host H] [--conns 64] [--msgs 20000] [--size 64]
+//
+// The server is what a Go programmer writes: net.Listen, one goroutine per
+// connection reading up to 16 KiB and writing back what it read, until the
+// peer closes (a plain Read/Write loop, as goc's; io.Copy would be the same
+// loop with a 32 KiB buffer). It says where it listens on stderr and
+// serves until killed. The client opens every connection first, then each
+// goroutine sends its messages one at a time, waiting for the whole echo
+// (io.ReadFull) before the next; round trips/s over the span from releasing
+// the connections to the last echo. Check: every echo equals the message,
+// a pattern seeded by connection and sequence number (as goc-bench's).
+
+const (
+	echoConns     = 64
+	echoMsgSize   = 64
+	echoServerBuf = 16384
+	echoTimeout   = 10 * time.Second
+)
+
+func echoHost(o opts) string {
+	if o.host == "" {
+		return "127.0.0.1"
+	}
+	return o.host
+}
+
+func echoServeConn(c net.Conn) {
+	defer c.Close()
+	buf := make([]byte, echoServerBuf)
+	for {
+		n, err := c.Read(buf)
+		if n > 0 {
+			if _, werr := c.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return // io.EOF: the peer is done
+		}
+	}
+}
+
+func benchEchoServer(o opts) bool {
+	if o.port < 0 {
+		fmt.Fprintln(os.Stderr, "goc-peer-go echo-server: needs --port P (0: pick a free one)")
+		return false
+	}
+	workers := setWorkers(o.workers)
+	l, err := net.Listen("tcp", net.JoinHostPort(echoHost(o), strconv.Itoa(o.port)))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "goc-peer-go echo-server:", err)
+		return false
+	}
+	fmt.Fprintf(os.Stderr, "goc-peer-go echo-server: listening on %s, %d workers\n", l.Addr(), workers)
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				continue
+			}
+			if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			fmt.Fprintln(os.Stderr, "goc-peer-go echo-server:", err)
+			return false
+		}
+		go echoServeConn(c)
+	}
+}
+
+// echoFill writes message seq of connection id: goc-bench's pattern.
+func echoFill(buf []byte, id, seq int) {
+	x := ((uint64(id)<<32)^uint64(seq))*cpuSeed | 1
+	for i := range buf {
+		x = xorshift64(x)
+		buf[i] = byte(x >> 24)
+	}
+}
+
+// echoConn runs one connection's round trips; it returns how many echoed right.
+func echoConn(c net.Conn, id, msgs, size int) (int, error) {
+	out, in := make([]byte, size), make([]byte, size)
+	for seq := 0; seq < msgs; seq++ {
+		echoFill(out, id, seq)
+		c.SetDeadline(time.Now().Add(echoTimeout))
+		if _, err := c.Write(out); err != nil {
+			return seq, err
+		}
+		if _, err := io.ReadFull(c, in); err != nil {
+			return seq, err
+		}
+		if !bytes.Equal(in, out) {
+			return seq, errors.New("an echo differed from the message sent")
+		}
+	}
+	return msgs, nil
+}
+
+func benchEchoClient(o opts) bool {
+	if o.port <= 0 {
+		fmt.Fprintln(os.Stderr, "goc-peer-go echo-client: needs --port P (where echo-server listens)")
+		return false
+	}
+	conns, size := o.conns, o.size
+	if conns <= 0 {
+		conns = echoConns
+	}
+	if size <= 0 {
+		size = echoMsgSize
+	}
+	addr := net.JoinHostPort(echoHost(o), strconv.Itoa(o.port))
+	m := runMedian(o, func() sample {
+		s := sample{workers: setWorkers(o.workers)}
+		cs := make([]net.Conn, conns)
+		var failed int
+		var firstErr error
+		for i := range cs {
+			c, err := net.DialTimeout("tcp", addr, echoTimeout)
+			if err != nil {
+				failed++
+				if firstErr == nil {
+					firstErr = err
+				}
+				continue
+			}
+			cs[i] = c
+		}
+		echoed := make([]int, conns)
+		errs := make([]error, conns)
+		var wg sync.WaitGroup
+		t0 := time.Now()
+		for i, c := range cs {
+			if c == nil {
+				continue
+			}
+			wg.Add(1)
+			go func(i int, c net.Conn) {
+				defer wg.Done()
+				echoed[i], errs[i] = echoConn(c, i, o.n, size)
+				c.Close()
+			}(i, c)
+		}
+		wg.Wait()
+		s.span = time.Since(t0)
+		total := 0
+		for i := range cs {
+			total += echoed[i]
+			if errs[i] != nil {
+				failed++
+				if firstErr == nil {
+					firstErr = errs[i]
+				}
+			}
+		}
+		secs := s.span.Seconds()
+		s.fig[0] = float64(total) / secs
+		s.fig[1] = secs
+		s.ok = failed == 0 && total == conns*o.n
+		if failed > 0 {
+			fmt.Fprintf(os.Stderr, "echo-client: %d of %d connections to %s failed, the first: %v\n",
+				failed, conns, addr, firstErr)
+		}
+		if !s.ok {
+			fmt.Fprintf(os.Stderr, "echo-client: %d of %d round trips echoed correctly\n", total, conns*o.n)
+		}
+		return s
+	})
+	j := begin(o, m.workers, o.n, m.fig[0], "roundtrips/s")
+	j.int("conns", int64(conns))
+	j.int("msg_size", int64(size))
+	j.int("round_trips", int64(conns*o.n))
+	j.num("secs", m.fig[1])
+	j.end(m.ok)
+	return m.ok
+}
+
 // ================================================================ the table
 
 type workload struct {
@@ -741,30 +936,41 @@ type workload struct {
 	defaultN       int
 	defaultWorkers int
 	what           string
+	byNameOnly     bool // not part of "all"
 }
 
 var workloads = []workload{
-	{"spawn", benchSpawn, 1000000, 0, "N goroutines that only wg.Done; ns/coroutine"},
-	{"yield", benchYield, 5000000, 1, "2 goroutines Gosched N times each; ns/switch"},
-	{"cpu", benchCPU, 64, 0, "N jobs of 2^24 xorshift64 steps; ms, speedup"},
-	{"idle", benchIdle, 1000000, 0, "N parked goroutines; bytes/coroutine, wake_ms"},
-	{"timers", benchTimers, 100000, 0, "N sleeps of 0..100 ms; lateness p99 us"},
-	{"pingpong", benchPingpong, 1000000, 0, "counter over two unbuffered channels; ns/roundtrip"},
-	{"mpmc", benchMPMC, 4000000, 0, "4 producers, 4 consumers, cap 128; M msgs/s"},
-	{"select", benchSelect, 1000000, 0, "4 senders, 1 receiver selecting; ns/select"},
-	{"sieve", benchSieve, 3000, 0, "concurrent prime sieve, first K primes; ms"},
-	{"skynet", benchSkynet, 1000000, 0, "skynet tree, fan-out 10; ms"},
+	{"spawn", benchSpawn, 1000000, 0, "N goroutines that only wg.Done; ns/coroutine", false},
+	{"yield", benchYield, 5000000, 1, "2 goroutines Gosched N times each; ns/switch", false},
+	{"cpu", benchCPU, 64, 0, "N jobs of 2^24 xorshift64 steps; ms, speedup", false},
+	{"idle", benchIdle, 1000000, 0, "N parked goroutines; bytes/coroutine, wake_ms", false},
+	{"timers", benchTimers, 100000, 0, "N sleeps of 0..100 ms; lateness p99 us", false},
+	{"pingpong", benchPingpong, 1000000, 0, "counter over two unbuffered channels; ns/roundtrip", false},
+	{"mpmc", benchMPMC, 4000000, 0, "4 producers, 4 consumers, cap 128; M msgs/s", false},
+	{"select", benchSelect, 1000000, 0, "4 senders, 1 receiver selecting; ns/select", false},
+	{"sieve", benchSieve, 3000, 0, "concurrent prime sieve, first K primes; ms", false},
+	{"skynet", benchSkynet, 1000000, 0, "skynet tree, fan-out 10; ms", false},
+	// TCP echo: a server and a client, run side by side (not in "all"):
+	{"echo-server", benchEchoServer, 0, 0, "TCP echo server on --port, until killed", true},
+	{"echo-client", benchEchoClient, 20000, 0, "--conns 64 x --msgs 20000 echoes; round trips/s", true},
 }
 
 func usage() {
 	fmt.Fprintln(os.Stderr, "usage: goc-peer-go <workload|all|list> [--workers N] [--n N] [--runs R] [--stack-size B]")
+	fmt.Fprintln(os.Stderr, "       goc-peer-go echo-server --port P [--host H] [--workers N]")
+	fmt.Fprintln(os.Stderr, "       goc-peer-go echo-client --port P [--host H] [--conns C] [--msgs M] [--size B]")
+	fmt.Fprintln(os.Stderr, "workloads ('all' runs those without *):")
 	for _, w := range workloads {
-		fmt.Fprintf(os.Stderr, "  %-9s %s\n", w.name, w.what)
+		star := " "
+		if w.byNameOnly {
+			star = "*"
+		}
+		fmt.Fprintf(os.Stderr, "  %-12s%s %s\n", w.name, star, w.what)
 	}
 }
 
 func parseOpts(args []string) (opts, error) {
-	var o opts
+	o := opts{port: -1}
 	for i := 0; i < len(args); i++ {
 		name, val := args[i], ""
 		if eq := strings.IndexByte(name, '='); eq >= 0 {
@@ -775,6 +981,10 @@ func parseOpts(args []string) (opts, error) {
 		} else {
 			return o, fmt.Errorf("%s needs a value", name)
 		}
+		if name == "--host" && val != "" {
+			o.host = val
+			continue
+		}
 		v, err := strconv.Atoi(val)
 		if err != nil || v < 0 {
 			return o, fmt.Errorf("bad value for %s: %q", name, val)
@@ -782,7 +992,7 @@ func parseOpts(args []string) (opts, error) {
 		switch name {
 		case "--workers":
 			o.workers, o.workersSet = v, true
-		case "--n":
+		case "--n", "--msgs":
 			if v < 1 {
 				return o, fmt.Errorf("--n must be >= 1")
 			}
@@ -791,6 +1001,21 @@ func parseOpts(args []string) (opts, error) {
 			o.runs = v
 		case "--stack-size":
 			o.stackSize = v
+		case "--port":
+			if v > 65535 {
+				return o, fmt.Errorf("bad port %d", v)
+			}
+			o.port = v
+		case "--conns":
+			if v < 1 {
+				return o, fmt.Errorf("--conns must be >= 1")
+			}
+			o.conns = v
+		case "--size":
+			if v < 1 || v > 65536 { // a message must fit in the socket buffers (goc-bench.c)
+				return o, fmt.Errorf("bad --size %d", v)
+			}
+			o.size = v
 		default:
 			return o, fmt.Errorf("unknown option %s", name)
 		}
@@ -830,7 +1055,7 @@ func main() {
 	ok := true
 	found := false
 	for _, w := range workloads {
-		if os.Args[1] == "all" || os.Args[1] == w.name {
+		if (os.Args[1] == "all" && !w.byNameOnly) || os.Args[1] == w.name {
 			found = true
 			ok = runWorkload(w, o) && ok
 		}

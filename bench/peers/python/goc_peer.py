@@ -2,6 +2,8 @@
 """goc_peer.py - the Python asyncio peer of goc-bench (see shared BENCHMARKS.md).
 
     python3 goc_peer.py <workload|all|list> [--workers N] [--n N] [--runs R] [--stack-size B]
+    python3 goc_peer.py echo-server --port P [--host H]
+    python3 goc_peer.py echo-client --port P [--host H] [--conns C] [--msgs M] [--size B]
 
 The same workloads, checks and JSON lines as bench/goc-bench.c, written the
 asyncio way. asyncio is one thread, one event loop: "workers" is always 1,
@@ -586,6 +588,135 @@ def bench_skynet(opts):
     return ok
 
 
+# ================================================================ echo
+# TCP echo, the twin of goc-bench's echo-server and echo-client:
+#
+#   goc_peer.py echo-server --port P [--host H]
+#   goc_peer.py echo-client --port P [--host H] [--conns 64] [--msgs 20000] [--size 64]
+#
+# The server is what the asyncio docs teach: asyncio.start_server, one
+# handler task per connection that reads up to 16 KiB, writes it back and
+# awaits drain(), until the peer closes. It says where it listens on stderr
+# and serves until killed. The client opens every connection first, then
+# each task sends its messages one at a time, awaiting the whole echo
+# (readexactly) before the next; round trips/s over the span from
+# releasing the connections to the last echo. Check: every echo equals the
+# message sent. A message is its connection's pseudo-random block with
+# (connection, sequence) in its first 16 bytes, so reordered or misrouted
+# echoes fail too (goc-bench draws a fresh pattern per message; drawing
+# 64 bytes of xorshift64 in CPython would cost more than the round trip).
+
+ECHO_CONNS = 64
+ECHO_MSG_SIZE = 64
+ECHO_SERVER_BUF = 16384
+ECHO_TIMEOUT_S = 10.0
+
+
+def echo_host(opts):
+    return opts.get("host") or "127.0.0.1"
+
+
+async def echo_serve_conn(reader, writer):
+    try:
+        while True:
+            data = await reader.read(ECHO_SERVER_BUF)
+            if not data:
+                break
+            writer.write(data)
+            await writer.drain()
+    except OSError:
+        pass  # the peer went away
+    finally:
+        writer.close()
+
+
+def bench_echo_server(opts):
+    if opts["port"] is None:
+        print("goc_peer.py echo-server: needs --port P (0: pick a free one)", file=sys.stderr)
+        return False
+
+    async def main():
+        server = await asyncio.start_server(echo_serve_conn, echo_host(opts), opts["port"])
+        port = server.sockets[0].getsockname()[1]
+        print("goc_peer.py echo-server: listening on %s:%d, 1 thread (asyncio)"
+              % (echo_host(opts), port), file=sys.stderr, flush=True)
+        async with server:
+            await server.serve_forever()
+
+    try:
+        asyncio.run(main())
+    except OSError as e:
+        print("goc_peer.py echo-server:", e, file=sys.stderr)
+    return False
+
+
+def echo_block(conn_id, size):
+    """Connection conn_id's pseudo-random block of size bytes."""
+    x = ((conn_id << 32) * CPU_SEED & M64) | 1
+    out = bytearray(size)
+    for i in range(size):
+        x = xorshift64(x)
+        out[i] = (x >> 24) & 0xFF
+    return out
+
+
+async def echo_conn(reader, writer, conn_id, msgs, size):
+    """One connection's round trips: (echoed right, error or None)."""
+    msg = echo_block(conn_id, size)
+    head = min(size, 16)
+    try:
+        for seq in range(msgs):
+            msg[:head] = ((conn_id << 64) | seq).to_bytes(16, "little")[:head]
+            writer.write(msg)
+            echo = await asyncio.wait_for(reader.readexactly(size), ECHO_TIMEOUT_S)
+            if echo != msg:
+                return seq, "an echo differed from the message sent"
+        return msgs, None
+    except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError) as e:
+        return seq, repr(e)
+    finally:
+        writer.close()
+
+
+def bench_echo_client(opts):
+    if not opts["port"]:
+        print("goc_peer.py echo-client: needs --port P (where echo-server listens)", file=sys.stderr)
+        return False
+    n = opts["n"]
+    conns = opts["conns"] or ECHO_CONNS
+    size = opts["size"] or ECHO_MSG_SIZE
+    host, port = echo_host(opts), opts["port"]
+
+    async def main():
+        streams, errors = [], []
+        for _ in range(conns):
+            try:
+                streams.append(await asyncio.wait_for(
+                    asyncio.open_connection(host, port), ECHO_TIMEOUT_S))
+            except (OSError, asyncio.TimeoutError) as e:
+                errors.append(repr(e))
+        t0 = time.perf_counter_ns()
+        results = await asyncio.gather(
+            *(echo_conn(r, w, i, n, size) for i, (r, w) in enumerate(streams)))
+        t1 = time.perf_counter_ns()
+        total = sum(k for k, _ in results)
+        errors += [e for _, e in results if e]
+        ok = not errors and total == conns * n
+        if errors:
+            print("echo-client: %d of %d connections to %s:%d failed, the first: %s"
+                  % (len(errors), conns, host, port, errors[0]), file=sys.stderr)
+        if not ok:
+            print("echo-client: %d of %d round trips echoed correctly" % (total, conns * n),
+                  file=sys.stderr)
+        secs = (t1 - t0) / 1e9
+        return ok, t1 - t0, [total / secs, secs]
+
+    ok, figs = run_median(opts, lambda: asyncio.run(main()))
+    emit(opts, n, figs[0], "roundtrips/s", ok, conns=conns, msg_size=size,
+         round_trips=conns * n, secs=figs[1])
+    return ok
+
+
 # ================================================================ the table
 
 # name -> (function, default n, what); defaults smaller than goc-bench's
@@ -601,18 +732,27 @@ WORKLOADS = {
     "select": (bench_select, 1_000_000, "4 senders, asyncio.wait over 4 gets; ns/select"),
     "sieve": (bench_sieve, 3000, "concurrent prime sieve, first K primes; ms"),
     "skynet": (bench_skynet, 1_000_000, "skynet tree, fan-out 10; ms"),
+    # TCP echo: a server and a client, run side by side (not in "all"):
+    "echo-server": (bench_echo_server, 0, "TCP echo server on --port, until killed"),
+    "echo-client": (bench_echo_client, 20_000, "--conns 64 x --msgs 20000 echoes; round trips/s"),
 }
+BY_NAME_ONLY = ("echo-server", "echo-client")
 
 
 def usage():
     print("usage: goc_peer.py <workload|all|list> [--workers N] [--n N] [--runs R]"
-          " [--stack-size B]", file=sys.stderr)
+          " [--stack-size B]\n"
+          "       goc_peer.py echo-server --port P [--host H]\n"
+          "       goc_peer.py echo-client --port P [--host H] [--conns C] [--msgs M] [--size B]\n"
+          "workloads ('all' runs those without *):", file=sys.stderr)
     for name, (_, _, what) in WORKLOADS.items():
-        print("  %-9s %s" % (name, what), file=sys.stderr)
+        print("  %-12s%s %s" % (name, "*" if name in BY_NAME_ONLY else " ", what),
+              file=sys.stderr)
 
 
 def parse_opts(args):
-    opts = {"n": None, "runs": 0, "workers": 1, "stack_size": 0}
+    opts = {"n": None, "runs": 0, "workers": 1, "stack_size": 0,
+            "host": None, "port": None, "conns": 0, "size": 0}
     i = 0
     while i < len(args):
         name, val = args[i], None
@@ -624,15 +764,23 @@ def parse_opts(args):
         i += 1
         if val is None:
             raise ValueError("%s needs a value" % name)
+        if name == "--host" and val:
+            opts["host"] = val
+            continue
         v = int(val)
         if v < 0:
             raise ValueError("bad value for %s" % name)
-        key = {"--workers": "workers", "--n": "n", "--runs": "runs",
-               "--stack-size": "stack_size"}.get(name)
+        key = {"--workers": "workers", "--n": "n", "--msgs": "n", "--runs": "runs",
+               "--stack-size": "stack_size", "--port": "port", "--conns": "conns",
+               "--size": "size"}.get(name)
         if key is None:
             raise ValueError("unknown option %s" % name)
-        if key == "n" and v < 1:
-            raise ValueError("--n must be >= 1")
+        if key in ("n", "conns", "size") and v < 1:
+            raise ValueError("%s must be >= 1" % name)
+        if key == "port" and v > 65535:
+            raise ValueError("bad port %d" % v)
+        if key == "size" and v > 65536:  # a message must fit in the socket buffers
+            raise ValueError("--size must be <= 65536")
         opts[key] = v
     return opts
 
@@ -650,7 +798,10 @@ def main():
         print("goc_peer.py:", e, file=sys.stderr)
         usage()
         return 2
-    names = list(WORKLOADS) if sys.argv[1] == "all" else [sys.argv[1]]
+    if sys.argv[1] == "all":
+        names = [w for w in WORKLOADS if w not in BY_NAME_ONLY]
+    else:
+        names = [sys.argv[1]]
     ok = True
     for name in names:
         if name not in WORKLOADS:
