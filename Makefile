@@ -1,6 +1,7 @@
 # goc: a thin wrapper around CMake/CTest.
 #
-#   make demo      install missing Debian packages, build, run examples/hello
+#   make demo      install missing Debian packages, build, run the headline comparison
+#                  (examples/compare.py --demo: asyncio model vs Go model vs asyncio)
 #   make test      install missing packages, then build + ctest three times:
 #                  build/ (plain), build-asan/ (ASan+UBSan), build-tsan/ (TSan)
 #   make deps      install missing Debian packages (apt-get, as root or via sudo)
@@ -68,9 +69,11 @@ build:
 	@$(NJOBS); echo "$(CMAKE) --build build -j $$j"; $(CMAKE) --build build -j "$$j"
 
 # deps before build even under make -j: build runs as a second step.
+# The headline of the articles, in under a minute: the same programs on one
+# worker (asyncio's model) and on all cores (Go's), next to asyncio itself.
 demo: deps
 	@$(MAKE) build
-	./build/examples/hello
+	$(PYTHON) examples/compare.py --build build --demo
 
 # Each of the three runs even when another failed; the target fails if any did.
 test: deps

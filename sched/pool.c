@@ -133,8 +133,16 @@ static void fs_call_done(uv_fs_t *req)
     wait_done(&fc->pw);
 }
 
-/* Submit with submit(loop, req, cb) already bound by the caller; returns
- * the request's result (>= 0 or a negative errno). */
+/* Ready fc for a request: 0, or GOC_EPERM outside a coroutine. */
+static int fs_begin(fs_call *fc, const char *what)
+{
+    memset(fc, 0, sizeof *fc);
+    fc->req.data = fc;
+    return wait_prepare(&fc->pw, what);
+}
+
+/* `submitted` is what uv_fs_*() returned; returns the request's result
+ * (>= 0 or a negative errno). */
 static ssize_t fs_finish(fs_call *fc, int submitted)
 {
     if (submitted != 0) {
@@ -152,9 +160,7 @@ int goc_fs_open(const char *path, int flags, int mode)
     if (!path)
         return GOC_EINVAL;
     fs_call fc;
-    memset(&fc, 0, sizeof fc);
-    fc.req.data = &fc;
-    int err = wait_prepare(&fc.pw, "file open");
+    int err = fs_begin(&fc, "file open");
     if (err)
         return err;
     int s = uv_fs_open(current_loop(), &fc.req, path, flags | O_CLOEXEC, mode, fs_call_done);
@@ -166,9 +172,7 @@ ssize_t goc_fs_read(int fd, void *buf, size_t len, int64_t offset)
     if (fd < 0 || (!buf && len) || len > (size_t)SSIZE_MAX)
         return GOC_EINVAL;
     fs_call fc;
-    memset(&fc, 0, sizeof fc);
-    fc.req.data = &fc;
-    int err = wait_prepare(&fc.pw, "file read");
+    int err = fs_begin(&fc, "file read");
     if (err)
         return err;
     uv_buf_t b = uv_buf_init(buf, (unsigned)(len > UINT32_MAX ? UINT32_MAX : len));
@@ -181,9 +185,7 @@ ssize_t goc_fs_write(int fd, const void *buf, size_t len, int64_t offset)
     if (fd < 0 || (!buf && len) || len > (size_t)SSIZE_MAX)
         return GOC_EINVAL;
     fs_call fc;
-    memset(&fc, 0, sizeof fc);
-    fc.req.data = &fc;
-    int err = wait_prepare(&fc.pw, "file write");
+    int err = fs_begin(&fc, "file write");
     if (err)
         return err;
     uv_buf_t b = uv_buf_init((char *)buf, (unsigned)(len > UINT32_MAX ? UINT32_MAX : len));
@@ -196,9 +198,7 @@ int goc_fs_close(int fd)
     if (fd < 0)
         return GOC_EINVAL;
     fs_call fc;
-    memset(&fc, 0, sizeof fc);
-    fc.req.data = &fc;
-    int err = wait_prepare(&fc.pw, "file close");
+    int err = fs_begin(&fc, "file close");
     if (err)
         return err;
     int s = uv_fs_close(current_loop(), &fc.req, fd, fs_call_done);
