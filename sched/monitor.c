@@ -9,10 +9,11 @@
  * mistake, which freezes every coroutine queued on that worker.
  *
  * It is also the safety net for hand-offs: a coroutine made runnable in a
- * worker's next slot wakes nobody (it runs there as soon as the current
- * one parks). If that worker instead computes on, the monitor sees it not
- * switching with work queued and wakes an idle worker, which may then
- * steal that work (as Go's sysmon retakes a P).
+ * worker's next slot, or pushed from it into the ring, wakes nobody (it
+ * runs there as soon as the current one parks). If that worker instead
+ * computes on, or its ring stays non-empty from one sample to the next,
+ * the monitor wakes an idle worker, which may then steal that work (as
+ * Go's sysmon retakes a P).
  *
  * Reads only atomics (nswitch, cur_id, the run queue); never touches a
  * coroutine.
@@ -33,10 +34,18 @@ typedef struct stall {
     uint64_t id;
     int64_t since;      /* when we first saw it not moving, 0 if moving */
     int reported;
+    int backlog;        /* its ring had work at the last sample */
 } stall;
 
 static void check_worker(goc_runtime *rt, goc_worker *w, stall *s, int64_t now, int64_t prev)
 {
+    /* Work queued in its ring at two samples in a row (hand-offs wake
+     * nobody): let an idle worker come and share it. */
+    int backlog = goc__has_backlog(w);
+    if (backlog && s->backlog)
+        goc__nudge_stuck(w);
+    s->backlog = backlog;
+
     uint64_t sw = atomic_load_explicit(&w->nswitch, memory_order_relaxed);
     uint64_t id = atomic_load_explicit(&w->cur_id, memory_order_relaxed);
     if (id == 0 || sw != s->nswitch || id != s->id) {

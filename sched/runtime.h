@@ -439,6 +439,7 @@ void goc__switch_to_sched(goc_worker *w, goc_co *co, int req);
 void goc__switch_away(goc_worker *w, goc_co *co, int req); /* YIELD or PARK */
 void goc__enqueue_local(goc_worker *w, goc_co *co, int next);
 void goc__enqueue_global(goc_runtime *rt, goc_co *co);
+int  goc__has_backlog(goc_worker *w);  /* its ring is not empty (monitor) */
 void goc__nudge_stuck(goc_worker *w);
 
 /* coro.c */
