@@ -350,9 +350,11 @@ struct goc_runtime {
     goc_co_pool cos;
     struct goc_topo *topo;
 
-    /* global inject queue */
-    _Alignas(GOC_CACHELINE) pthread_mutex_t gq_lock;
-    goc_co *gq_head, *gq_tail;
+    /* global inject queue: a list of arrays of coroutine pointers, so that
+     * moving a batch never touches the (cold) coroutine structs */
+    _Alignas(GOC_CACHELINE) goc_spin gq_lock;
+    struct goc_gq_chunk *gq_first, *gq_last, *gq_spare;
+    int gq_nspare;
     _Atomic size_t gq_len;
 
     /* idle workers */

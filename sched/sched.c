@@ -26,7 +26,8 @@
  * Making work runnable wakes at most one idle worker, and only when no
  * worker is spinning already (Go's wakep).
  *
- * Locking: gq_lock guards the global queue, idle_lock the idle stack and
+ * Locking: gq_lock (a spinlock: nothing slow happens under it) guards the
+ * global queue, idle_lock the idle stack and
  * each worker's `spinning` hand-over while it is idle. Lock order: a
  * worker's timer lock, then gq_lock, then idle_lock. Rings are lock-free
  * (single producer, CAS on head for consumers), as in Go's runq.
@@ -185,23 +186,69 @@ static void ring_put_unchecked(goc_ring *r, goc_co *co)
     atomic_store_explicit(&r->tail, t + 1, memory_order_release);
 }
 
-static void global_push_batch(goc_runtime *rt, goc_co *head, goc_co *tail, size_t n)
+/* ------------------------------------------------------- global queue */
+
+#define GQ_CHUNK (GOC_RING_SIZE / 2 + 1) /* a ring spill: half a ring, plus one */
+#define GQ_SPARE_MAX 8
+
+typedef struct goc_gq_chunk {
+    struct goc_gq_chunk *next;
+    uint32_t head, tail;          /* cos[head..tail) are queued */
+    goc_co *cos[GQ_CHUNK];
+} goc_gq_chunk;
+
+/* A chunk from the spares or malloc. Out of memory here leaves runnable
+ * coroutines nowhere to go: like Go's runtime, we stop with a message. */
+static goc_gq_chunk *gq_chunk_new(goc_runtime *rt)
 {
-    tail->next = NULL;
-    pthread_mutex_lock(&rt->gq_lock);
-    if (rt->gq_tail)
-        rt->gq_tail->next = head;
-    else
-        rt->gq_head = head;
-    rt->gq_tail = tail;
-    atomic_fetch_add(&rt->gq_len, n);
-    pthread_mutex_unlock(&rt->gq_lock);
+    goc__spin_lock(&rt->gq_lock);
+    goc_gq_chunk *c = rt->gq_spare;
+    if (c) {
+        rt->gq_spare = c->next;
+        rt->gq_nspare--;
+    }
+    goc__spin_unlock(&rt->gq_lock);
+    if (!c && !(c = malloc(sizeof *c))) {
+        fprintf(stderr, "goc: out of memory for the global run queue\n");
+        abort();
+    }
+    c->next = NULL;
+    c->head = c->tail = 0;
+    return c;
 }
 
-/* Ring full: move half of it, plus co, to the global queue. It runs on
- * coroutine stacks (a spawn or a wake-up can fill the ring), so it keeps
- * no batch array: it claims the slots with the CAS first (from then on
- * only the owner, us, writes them), then links them in place. */
+/* Under gq_lock: append a filled chunk. */
+static void gq_append_locked(goc_runtime *rt, goc_gq_chunk *c)
+{
+    if (rt->gq_last)
+        rt->gq_last->next = c;
+    else
+        rt->gq_first = c;
+    rt->gq_last = c;
+    atomic_fetch_add_explicit(&rt->gq_len, c->tail - c->head, memory_order_relaxed);
+}
+
+static void global_push_one(goc_runtime *rt, goc_co *co)
+{
+    goc__spin_lock(&rt->gq_lock);
+    goc_gq_chunk *last = rt->gq_last;
+    if (last && last->tail < GQ_CHUNK) {
+        last->cos[last->tail++] = co;
+        atomic_fetch_add_explicit(&rt->gq_len, 1, memory_order_relaxed);
+        goc__spin_unlock(&rt->gq_lock);
+        return;
+    }
+    goc__spin_unlock(&rt->gq_lock);
+    goc_gq_chunk *c = gq_chunk_new(rt);
+    c->cos[c->tail++] = co;
+    goc__spin_lock(&rt->gq_lock);
+    gq_append_locked(rt, c);
+    goc__spin_unlock(&rt->gq_lock);
+}
+
+/* Ring full: move half of it, plus co, to the global queue. It claims the
+ * slots with the CAS first (from then on only the owner, us, writes
+ * them), then copies the pointers. */
 __attribute__((noinline)) static int ring_spill(goc_worker *w, goc_co *co)
 {
     goc_ring *r = &w->ring;
@@ -213,16 +260,27 @@ __attribute__((noinline)) static int ring_spill(goc_worker *w, goc_co *co)
     if (!atomic_compare_exchange_strong_explicit(&r->head, &h, h + n,
                                                  memory_order_acq_rel, memory_order_relaxed))
         return 0;
-    goc_co *first = atomic_load_explicit(&r->slots[h % GOC_RING_SIZE], memory_order_relaxed);
-    goc_co *last = first;
-    for (uint32_t i = 1; i < n; i++) {
-        goc_co *x = atomic_load_explicit(&r->slots[(h + i) % GOC_RING_SIZE], memory_order_relaxed);
-        last->next = x;
-        last = x;
-    }
-    last->next = co;
-    global_push_batch(w->rt, first, co, n + 1);
+    goc_gq_chunk *c = gq_chunk_new(w->rt);
+    for (uint32_t i = 0; i < n; i++)
+        c->cos[i] = atomic_load_explicit(&r->slots[(h + i) % GOC_RING_SIZE], memory_order_relaxed);
+    c->cos[n] = co;
+    c->tail = n + 1;
+    goc__spin_lock(&w->rt->gq_lock);
+    gq_append_locked(w->rt, c);
+    goc__spin_unlock(&w->rt->gq_lock);
     return 1;
+}
+
+static void gq_free_all(goc_runtime *rt)
+{
+    goc_gq_chunk *lists[2] = { rt->gq_first, rt->gq_spare };
+    for (int i = 0; i < 2; i++) {
+        for (goc_gq_chunk *c = lists[i], *next; c; c = next) {
+            next = c->next;
+            free(c);
+        }
+    }
+    rt->gq_first = rt->gq_last = rt->gq_spare = NULL;
 }
 
 static inline void ring_push(goc_worker *w, goc_co *co)
@@ -314,7 +372,7 @@ void goc__nudge_stuck(goc_worker *w)
 
 void goc__enqueue_global(goc_runtime *rt, goc_co *co)
 {
-    global_push_batch(rt, co, co, 1);
+    global_push_one(rt, co);
     wake_one_worker(rt);
     /* Nobody spinning and nobody idle means every worker is busy and will
      * look at the global queue within 61 picks. */
@@ -331,32 +389,53 @@ void goc__ready(goc_co *co, int next)
 
 /* --------------------------------------------------------- finding work */
 
+/* Take a fair share of the global queue (at most max) into w's ring; the
+ * first one is returned to run. Callers make sure the ring has room. */
 static goc_co *global_get(goc_worker *w, uint32_t max)
 {
     goc_runtime *rt = w->rt;
     if (atomic_load_explicit(&rt->gq_len, memory_order_relaxed) == 0)
         return NULL;
-    pthread_mutex_lock(&rt->gq_lock);
+    goc_gq_chunk *emptied = NULL;
+    goc_co *first = NULL;
+    goc__spin_lock(&rt->gq_lock);
     size_t len = atomic_load_explicit(&rt->gq_len, memory_order_relaxed);
     size_t n = len / (size_t)rt->nworkers + 1;
     if (n > len)
         n = len;
     if (n > max)
         n = max;
-    goc_co *first = NULL;
-    for (size_t i = 0; i < n; i++) {
-        goc_co *co = rt->gq_head;
-        rt->gq_head = co->next;
-        co->next = NULL;
-        if (i == 0)
-            first = co;
-        else
-            ring_put_unchecked(&w->ring, co); /* callers make sure there is room */
+    atomic_fetch_sub_explicit(&rt->gq_len, n, memory_order_relaxed);
+    while (n > 0) {
+        goc_gq_chunk *c = rt->gq_first;
+        while (n > 0 && c->head < c->tail) {
+            goc_co *co = c->cos[c->head++];
+            if (!first)
+                first = co;
+            else
+                ring_put_unchecked(&w->ring, co);
+            n--;
+        }
+        if (c->head == c->tail) {
+            rt->gq_first = c->next;
+            if (!rt->gq_first)
+                rt->gq_last = NULL;
+            if (rt->gq_nspare < GQ_SPARE_MAX) {
+                c->next = rt->gq_spare;
+                rt->gq_spare = c;
+                rt->gq_nspare++;
+            } else {
+                c->next = emptied;
+                emptied = c;
+            }
+        }
     }
-    if (!rt->gq_head)
-        rt->gq_tail = NULL;
-    atomic_fetch_sub(&rt->gq_len, n);
-    pthread_mutex_unlock(&rt->gq_lock);
+    goc__spin_unlock(&rt->gq_lock);
+    while (emptied) {
+        goc_gq_chunk *next = emptied->next;
+        free(emptied);
+        emptied = next;
+    }
     return first;
 }
 
@@ -1063,7 +1142,7 @@ static void runtime_free(goc_runtime *rt)
     goc__stack_pool_destroy(&rt->stacks);
     if (rt->topo)
         goc__topo_close(rt->topo);
-    pthread_mutex_destroy(&rt->gq_lock);
+    gq_free_all(rt);
     pthread_mutex_destroy(&rt->idle_lock);
     free(rt);
 }
@@ -1075,7 +1154,6 @@ static goc_runtime *runtime_new(const goc_config *cfg, int *err)
         *err = GOC_ENOMEM;
         return NULL;
     }
-    pthread_mutex_init(&rt->gq_lock, NULL);
     pthread_mutex_init(&rt->idle_lock, NULL);
     pthread_mutex_init(&rt->cos.lock, NULL);
     size_t stack = cfg && cfg->stack_size ? cfg->stack_size : GOC_STACK_DEFAULT;
