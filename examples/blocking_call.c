@@ -11,10 +11,9 @@
  *               usleep, so the event loop stops and the ticks stop for
  *               0.5 s - the classic asyncio mistake. All cores (Go model):
  *               only the worker running the blocking call is stuck; what
- *               the other workers run keeps going. (Go's scheduler also
- *               hands the stuck thread's timers to another thread; goc's
- *               scheduler does not yet, so a ticker whose last sleep was
- *               on the stuck worker stops with it, as it does here.)
+ *               the other workers run keeps going, and an idle worker
+ *               fires the stuck worker's due timers (as Go's scheduler
+ *               does), so the ticker keeps ticking.
  *   to_thread   the same call handed to goc_to_thread (asyncio.to_thread):
  *               it runs on libuv's thread pool, only the calling coroutine
  *               waits, and the ticker keeps ticking in both models.

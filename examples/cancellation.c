@@ -12,10 +12,9 @@
  *      (asyncio model) it is worse: the main coroutine itself cannot run
  *      while the cruncher holds the only thread, so the cancel is issued
  *      0.2 s late. With all cores (Go model) another worker can run the
- *      main coroutine on time and issue the cancel at 0.1 s - once the
- *      scheduler hands a stuck worker's timers to an idle worker, as Go's
- *      does; until then the main coroutine's timer waits on the
- *      cruncher's worker here too.
+ *      main coroutine on time and issue the cancel at 0.1 s: an idle
+ *      worker fires the stuck worker's due timers, as Go's scheduler
+ *      does.
  *
  * goc_cancel is asyncio's task.cancel() and Go's context cancel: a request,
  * never a kill. C code gets the error code at the blocking call and runs
