@@ -597,6 +597,12 @@ static void arm_timerfd(goc_worker *w)
     w->tfd_armed = when;
 }
 
+static inline int timer_due(goc_worker *w)
+{
+    int64_t when = atomic_load_explicit(&w->timers.next_when, memory_order_relaxed);
+    return when != INT64_MAX && when <= goc_now();
+}
+
 static int run_timers_if_due(goc_worker *w)
 {
     int64_t when = atomic_load_explicit(&w->timers.next_when, memory_order_relaxed);
@@ -922,10 +928,13 @@ void goc__switch_to_sched(goc_worker *w, goc_co *co, int req)
 }
 
 /* Yield or park: switch straight to the next local coroutine when there
- * is one (one switch instead of two); otherwise, and every 61st time so
- * timers and the global queue get their turn, go through the scheduler. */
+ * is one (one switch instead of two); otherwise, every 61st time so
+ * timers and the global queue get their turn, and on a yield with a timer
+ * due, go through the scheduler. */
 void goc__switch_away(goc_worker *w, goc_co *co, int req)
 {
+    if (req == GOC_REQ_YIELD && timer_due(w))
+        w->tick = 1; /* a yield lets due timers fire first, as asyncio.sleep(0) */
     if (--w->tick != 0) {
         goc_co *next = local_pick(w);
         if (next && (next->stack || w->stacks.head)) {

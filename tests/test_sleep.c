@@ -370,6 +370,56 @@ static void test_sleep_huge(void **state)
     assert_true(tu_clock_ns() - t0 < 10 * TU_SEC);
 }
 
+/* ------------------------------------------- a yield lets due timers run */
+
+/* asyncio.sleep(0) runs the timers that are due before the yielder gets
+ * the loop back. On one worker, a coroutine spinning on goc_yield must see
+ * a sleeper whose deadline has passed wake within a yield or two, not
+ * after the scheduler's periodic turn (61 picks). */
+typedef struct yield_timer_state {
+    _Atomic int woke;
+    _Atomic int64_t deadline;
+    int late_yields;              /* yields begun after the sleeper was due */
+} yield_timer_state;
+
+static void yt_sleeper(void *arg)
+{
+    yield_timer_state *s = arg;
+    atomic_store(&s->deadline, goc_now() + TU_MS);
+    goc_sleep(TU_MS);
+    atomic_store(&s->woke, 1);
+}
+
+static void main_yield_timer(void *arg)
+{
+    yield_timer_state *s = arg;
+    TU_CHECK_INT_EQ(goc_go(yt_sleeper, s), 0);
+    goc_yield(); /* let it start sleeping */
+    int64_t limit = goc_now() + 10 * TU_SEC;
+    while (!atomic_load(&s->woke) && goc_now() < limit) {
+        int64_t start = goc_now(), d = atomic_load(&s->deadline);
+        /* its timer's deadline is computed just after ours: allow 100 us */
+        if (d && start > d + 100000)
+            s->late_yields++;
+        while (goc_now() - start < 20000)
+            ; /* some work between yields: 61 of them take over 1 ms */
+        goc_yield();
+    }
+    TU_CHECK(atomic_load(&s->woke));
+    TU_CHECK(s->late_yields <= 2);
+    if (s->late_yields > 2)
+        fprintf(stderr, "yield: %d yields after the sleeper was due\n", s->late_yields);
+}
+
+static void test_yield_runs_due_timers(void **state)
+{
+    (void)state;
+    yield_timer_state s;
+    memset(&s, 0, sizeof s);
+    goc_config cfg = { .workers = 1, .pin = 0 };
+    TU_RUN(&cfg, main_yield_timer, &s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -379,6 +429,7 @@ int main(void)
         cmocka_unit_test(test_sleep_cancel),
         cmocka_unit_test(test_sleep_huge),
         cmocka_unit_test(test_sleep_million),
+        cmocka_unit_test(test_yield_runs_due_timers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
