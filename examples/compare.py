@@ -52,6 +52,7 @@ EXAMPLES = [
     "blocking_call",
     "async_generator",
     "cpu_bound",
+    "fetch_many",
 ]
 
 # Where the Go model is meant to differ from asyncio when there are several
