@@ -13,18 +13,24 @@
  * runs on a coroutine's possibly tiny stack.
  *
  * Where a worker looks for work, in order:
- *   1. every 61st pick the global queue, so it cannot starve;
+ *   1. every 61st pick (and at a yield with a timer due) its due timers,
+ *      the global queue, so it cannot starve, and, while coroutines wait
+ *      on them, the netpoller and its loop's thread-pool completions;
  *   2. the next slot (a coroutine just handed a value), at most
  *      GOC_NEXT_STREAK_MAX times in a row so it cannot starve the ring;
  *   3. its ring (bounded FIFO, 256, overflow moves half to global);
  *   4. expired timers, the global queue;
  *   5. stealing half a victim's ring, nearest victims first (hwloc), if
- *      fewer than half the busy workers are already spinning;
+ *      fewer than half the busy workers are already spinning; from a
+ *      victim stuck in one coroutine, its next slot and its due timers;
  *   6. otherwise it goes idle: it publishes itself on the idle stack,
  *      looks once more, and blocks in uv_run(UV_RUN_ONCE), where timers
- *      (a timerfd), wake-ups (uv_async) and later I/O are one wait.
+ *      (a timerfd), wake-ups (uv_async), sockets (the netpoller's epoll
+ *      fd) and thread-pool completions are one wait.
  * Making work runnable wakes at most one idle worker, and only when no
- * worker is spinning already (Go's wakep).
+ * worker is spinning already (Go's wakep); a hand-off into the next slot,
+ * and the coroutine it displaces, wake nobody (the monitor is the safety
+ * net).
  *
  * Locking: gq_lock (a spinlock: nothing slow happens under it) guards the
  * global queue, idle_lock the idle stack and
