@@ -141,7 +141,7 @@ GOC_API int goc_cancelled(void);
 
 /* Fail the calling task with err (a negative error code) and return NULL,
  * so a task function can end with `return goc_fail(GOC_ETIMEDOUT);`, as
- * Python raises and Go returns an error. goc_join, goc_gather,
+ * Python raises, JS throws (a rejected promise) and Go returns an error. goc_join, goc_gather,
  * goc_wait_for and task groups then report err for it. err >= 0 is
  * ignored (the task succeeds). Outside a coroutine it just returns NULL. */
 GOC_API void *goc_fail(int err);
@@ -305,7 +305,8 @@ GOC_API int goc_gather(goc_task **tasks, size_t n, void **results, int *errs, in
 GOC_API int goc_wait_first(goc_task **tasks, size_t n, int64_t timeout_ns);
 
 /* Like goc_wait_first, but the first task to succeed (not failed, not
- * cancelled): Promise.any. When every task has failed, returns the error
+ * cancelled): Promise.any (asyncio: as_completed until one succeeds; Go:
+ * select over result channels, skipping errors). When every task has failed, returns the error
  * of the first that failed (in the order this call saw them end; those
  * already ended when it was called come first, by index). Nothing is
  * consumed. */
@@ -319,10 +320,11 @@ GOC_API int goc_wait_first_ok(goc_task **tasks, size_t n, int64_t timeout_ns);
  * the caller: when goc_wait_for returns, t has returned (its cleanup ran).
  * *result gets t's return value whenever t returned. GOC_EINVAL (NULL),
  * GOC_EPERM outside a coroutine (consumed). Go: a context.WithTimeout
- * around the call. */
+ * around the call; JS: Promise.race with a timer, then an AbortController. */
 GOC_API int goc_wait_for(goc_task *t, int64_t timeout_ns, void **result);
 
-/* A task group (asyncio.TaskGroup, Go's errgroup.Group): start tasks in it,
+/* A task group (asyncio.TaskGroup, Go's errgroup.Group; JS: Promise.all
+ * with an AbortController shared by the tasks): start tasks in it,
  * then wait for all of them. The first task to fail (goc_fail, or
  * cancelled from outside) cancels the others; wait returns that first
  * error, or 0. A task's return value is ignored. goc_group_go: 0,
@@ -341,7 +343,8 @@ GOC_API int        goc_group_cancel(goc_group *g);
 GOC_API int        goc_group_wait(goc_group *g);
 GOC_API int        goc_group_free(goc_group *g);
 
-/* A queue (asyncio.Queue; Go: a buffered channel plus a WaitGroup):
+/* A queue (asyncio.Queue; Go: a buffered channel plus a WaitGroup; JS has
+ * none built in, a ReadableStream with a highWaterMark is closest):
  * elements of elem_size bytes, at most maxsize (0: unbounded). put parks
  * while full, get while empty (FIFO among waiters). task_done marks one
  * gotten element as processed (GOC_EINVAL if more than were gotten); join
@@ -366,7 +369,8 @@ GOC_API int        goc_queue_close(goc_queue *q);
 GOC_API size_t     goc_queue_len(goc_queue *q);
 GOC_API int        goc_queue_free(goc_queue *q);
 
-/* An event (asyncio.Event; Go: closing a channel, but resettable): wait
+/* An event (asyncio.Event; Go: closing a channel, but resettable; JS: a
+ * Promise and its resolve function, replaced to reset): wait
  * parks until the event is set (0 at once if it is; GOC_ETIMEDOUT,
  * GOC_EAGAIN for timeout 0, GOC_ECANCELED, GOC_EPERM outside a coroutine);
  * set wakes every waiter; clear resets it. is_set: 1 or 0 (0 for NULL).
