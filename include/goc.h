@@ -141,9 +141,10 @@ GOC_API int goc_cancelled(void);
 
 /* Fail the calling task with err (a negative error code) and return NULL,
  * so a task function can end with `return goc_fail(GOC_ETIMEDOUT);`, as
- * Python raises, JS throws (a rejected promise) and Go returns an error. goc_join, goc_gather,
- * goc_wait_for and task groups then report err for it. err >= 0 is
- * ignored (the task succeeds). Outside a coroutine it just returns NULL. */
+ * Python raises, JS throws (a rejected promise) and Go returns an error.
+ * goc_join, goc_gather, goc_wait_for and task groups then report err for
+ * it. err >= 0 is ignored (the task succeeds). Outside a coroutine it just
+ * returns NULL. */
 GOC_API void *goc_fail(int err);
 
 /* 1 once t has returned (its goc_join will not block), 0 while it runs or
