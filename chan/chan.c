@@ -441,10 +441,6 @@ static int poll_cases(select_state *st, goc_co **partner, int64_t *uncount)
     return -1;
 }
 
-static void wake_on_timeout(goc_timer *t)
-{
-    goc__wake(t->co, GOC_WS_TIMEDOUT);
-}
 
 /* Pass 2 and 3: park on every case, then take ourselves off the others. */
 static int park_on_all(select_state *st, goc_co *self, int64_t timeout_ns)
@@ -461,14 +457,7 @@ static int park_on_all(select_state *st, goc_co *self, int64_t timeout_ns)
             goc__waitq_push(c->op == GOC_SEND ? &c->ch->sendq : &c->ch->recvq, &st->sg[i].w);
     }
     unlock_all(st, -ONE_OP); /* in flight on each until our last touch */
-    goc_timer t = { .idx = GOC_TIMER_NONE, .fire = wake_on_timeout, .co = self };
-    if (timeout_ns > 0) {
-        t.when = goc__deadline(timeout_ns);
-        goc__timer_add(goc__worker(), &t);
-    }
-    int reason = goc__park(self);
-    if (timeout_ns > 0 && reason != GOC_WS_TIMEDOUT)
-        goc__timer_remove(&t);
+    int reason = goc__park_until(self, timeout_ns > 0 ? goc__deadline(timeout_ns) : INT64_MAX);
 
     lock_all(st, 0);
     int chosen = -1;

@@ -59,10 +59,6 @@ struct goc_gen {
     _Alignas(max_align_t) char slot[];
 };
 
-static void wake_timed_out(goc_timer *t)
-{
-    goc__wake(t->co, GOC_WS_TIMEDOUT);
-}
 
 /* g->lock held on entry, released on return. The producer waits for the
  * next demand: 0 once asked, GOC_ECANCELED once closed or cancelled.
@@ -234,12 +230,7 @@ int goc_gen_next(goc_gen *g, void *elem, int64_t timeout_ns)
     goc__spin_unlock(&g->lock);
     if (prod)
         goc__ready(prod, 1);
-    goc_timer t = { .when = deadline, .idx = GOC_TIMER_NONE, .fire = wake_timed_out, .co = self };
-    if (deadline != INT64_MAX)
-        goc__timer_add(goc__worker(), &t);
-    int reason = goc__park(self);
-    if (deadline != INT64_MAX)
-        goc__timer_remove(&t);
+    int reason = goc__park_until(self, deadline);
     if (reason == GOC_WS_WOKEN)
         return me.status; /* 0 with the value in elem, or GOC_ECLOSED */
     goc__spin_lock(&g->lock);

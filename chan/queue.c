@@ -83,23 +83,6 @@ static void claim_all(goc_waitq *q, int status, size_t *nparked, wake_list *l)
     }
 }
 
-static void wake_timed_out(goc_timer *t)
-{
-    goc__wake(t->co, GOC_WS_TIMEDOUT);
-}
-
-/* Park self (park_begin done, waiter queued, lock released) until woken or
- * deadline (INT64_MAX: none). Returns the wake reason. */
-static int park_until(goc_co *self, int64_t deadline)
-{
-    goc_timer t = { .when = deadline, .idx = GOC_TIMER_NONE, .fire = wake_timed_out, .co = self };
-    if (deadline != INT64_MAX)
-        goc__timer_add(goc__worker(), &t);
-    int reason = goc__park(self);
-    if (deadline != INT64_MAX)
-        goc__timer_remove(&t); /* after this, wake_timed_out is not running */
-    return reason;
-}
 
 /* The wait of a blocking call: lock held on entry, released on return.
  * 0 or the waker's status once claimed, else GOC_ETIMEDOUT / GOC_ECANCELED
@@ -116,7 +99,7 @@ static int wait_on(goc_spin *lock, goc_waitq *q, size_t *nparked, qwaiter *me, g
     goc__waitq_push(q, &me->w);
     (*nparked)++;
     goc__spin_unlock(lock);
-    int reason = park_until(self, deadline);
+    int reason = goc__park_until(self, deadline);
     if (reason == GOC_WS_WOKEN)
         return me->status; /* claimed: the object is not ours to touch any more */
     goc__spin_lock(lock);

@@ -109,16 +109,6 @@ int goc__netpoll_worker_init(goc_worker *w)
     return 0;
 }
 
-static void on_close_noop(uv_handle_t *h)
-{
-    (void)h;
-}
-
-void goc__netpoll_worker_fini(goc_worker *w)
-{
-    uv_close((uv_handle_t *)&w->np_poll, on_close_noop);
-}
-
 /* ------------------------------------------------------------- pollfds */
 
 int64_t goc__io_deadline(int64_t timeout_ns)
@@ -172,6 +162,7 @@ goc_pollfd *goc__pollfd_open(int fd, int *err)
     }
     goc__spin_lock(&p->lock); /* a stale harvester may look at it now */
     p->fd = fd;
+    p->np = np;
     p->closed = 0;
     p->ready[GOC_IO_READ] = p->ready[GOC_IO_WRITE] = 0;
     goc__spin_unlock(&p->lock);
@@ -195,11 +186,8 @@ void goc__pollfd_unref(goc_pollfd *pfd)
 {
     if (atomic_fetch_sub_explicit(&pfd->refs, 1, memory_order_acq_rel) != 1)
         return;
-    goc_worker *w = goc__worker();
     close(pfd->fd); /* leaves the epoll set with it */
-    if (w)
-        pollfd_put(w->rt->np, pfd);
-    /* else (a plain thread): it stays on the runtime's list, freed by goc_run */
+    pollfd_put(pfd->np, pfd);
 }
 
 /* --------------------------------------------------------------- harvest */
@@ -249,11 +237,6 @@ void goc__netpoll_harvest(goc_worker *w)
 
 /* ------------------------------------------------------------------ wait */
 
-static void wake_on_deadline(goc_timer *t)
-{
-    goc__wake(t->co, GOC_WS_TIMEDOUT);
-}
-
 int goc__pollfd_wait(goc_pollfd *pfd, int dir, int64_t deadline)
 {
     goc_co *self = goc__self();
@@ -279,20 +262,10 @@ int goc__pollfd_wait(goc_pollfd *pfd, int dir, int64_t deadline)
     return err;
 
 park:;
-    goc_worker *w = goc__worker();
-    goc_runtime *rt = w->rt;
-    atomic_fetch_add_explicit(&rt->nio_waiting, 1, memory_order_relaxed);
+    goc_runtime *rt = goc__worker()->rt;
     atomic_fetch_add_explicit(&rt->nfd_waiting, 1, memory_order_relaxed);
-    goc_timer t = { .idx = GOC_TIMER_NONE, .fire = wake_on_deadline, .co = self };
-    if (deadline != INT64_MAX) {
-        t.when = deadline;
-        goc__timer_add(w, &t);
-    }
-    int reason = goc__park(self);
+    int reason = goc__park_until(self, deadline);
     atomic_fetch_sub_explicit(&rt->nfd_waiting, 1, memory_order_relaxed);
-    atomic_fetch_sub_explicit(&rt->nio_waiting, 1, memory_order_relaxed);
-    if (deadline != INT64_MAX && reason != GOC_WS_TIMEDOUT)
-        goc__timer_remove(&t);
     if (reason == GOC_WS_WOKEN)
         return me.closed ? GOC_ECLOSED : 0; /* our claimer took us off the queue */
     goc__spin_lock(&pfd->lock);

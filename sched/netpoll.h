@@ -13,6 +13,7 @@ enum { GOC_IO_READ = 0, GOC_IO_WRITE = 1 };
 typedef struct goc_pollfd {
     goc_spin lock;                /* guards everything below but refs */
     int fd;
+    struct goc_netpoll *np;       /* its runtime's netpoller (free list) */
     int closed;
     int ready[2];                 /* an edge came with nobody waiting */
     goc_waitq waiters[2];         /* parked readers / writers */

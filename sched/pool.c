@@ -4,7 +4,7 @@
  * (goc_resolve).
  *
  * Owns: nothing long-lived. Each call puts a libuv request on its own
- * stack, submits it to the current worker's loop, and parks "held"
+ * stack, submits it to the current worker's loop, then parks "held"
  * (goc__hold_begin): the request's buffers live on that stack, so a
  * cancel cannot end the wait; only the completion callback, which libuv
  * runs on that worker's loop, releases it. A cancel that arrived meanwhile
@@ -13,7 +13,7 @@
  * Invariants: the callback runs on the worker that submitted (libuv
  * requests belong to one loop), after the coroutine has parked, because
  * that loop only runs once the coroutine has switched away. While parked,
- * the call counts in rt->nio_waiting: it is not a deadlock, and a busy
+ * the call counts in rt->npool_waiting: it is not a deadlock, and a busy
  * worker keeps polling its loop.
  *
  * Locking: none; libuv's pool does its own.
@@ -33,32 +33,27 @@ typedef struct pool_wait {
     goc_worker *w;   /* whose loop completes the request */
 } pool_wait;
 
-/* Before submitting: NULL (GOC_EPERM) outside a coroutine. */
-static int wait_prepare(pool_wait *pw, const char *what)
+/* Before submitting: GOC_EPERM outside a coroutine. */
+static int wait_prepare(pool_wait *pw)
 {
     pw->co = goc__self();
     if (!pw->co)
         return GOC_EPERM;
     pw->w = goc__worker();
-    goc__hold_begin(pw->co, what);
     return 0;
 }
 
-/* After submitting: park until the callback calls wait_done. */
-static void wait_park(pool_wait *pw)
+/* After submitting, park until the callback calls wait_done. Holding only
+ * now is safe: the callback runs on this thread's loop, which cannot run
+ * before we have switched away. */
+static void wait_park(pool_wait *pw, const char *what)
 {
     goc_runtime *rt = pw->w->rt;
     pw->w->pool_pending++; /* we are on its thread; so is the callback */
-    atomic_fetch_add_explicit(&rt->nio_waiting, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&rt->npool_waiting, 1, memory_order_relaxed);
+    goc__hold_begin(pw->co, what);
     (void)goc__park(pw->co);
-    atomic_fetch_sub_explicit(&rt->nio_waiting, 1, memory_order_relaxed);
-}
-
-/* The submission failed: nothing will call back. */
-static void wait_abandon(pool_wait *pw)
-{
-    goc__release(pw->co);   /* makes it runnable: let that wake-up happen */
-    (void)goc__park(pw->co);
+    atomic_fetch_sub_explicit(&rt->npool_waiting, 1, memory_order_relaxed);
 }
 
 static void wait_done(pool_wait *pw)
@@ -107,14 +102,12 @@ int goc_to_thread(void *(*fn)(void *), void *arg, void **result)
         return GOC_ECANCELED;
     thread_call tc = { .fn = fn, .arg = arg };
     tc.req.data = &tc;
-    int err = wait_prepare(&tc.pw, "goc_to_thread");
+    int err = wait_prepare(&tc.pw);
     if (err)
         return err;
-    if (uv_queue_work(current_loop(), &tc.req, thread_call_run, thread_call_done) != 0) {
-        wait_abandon(&tc.pw);
+    if (uv_queue_work(current_loop(), &tc.req, thread_call_run, thread_call_done) != 0)
         return GOC_ENOMEM;
-    }
-    wait_park(&tc.pw);
+    wait_park(&tc.pw, "goc_to_thread");
     if (result)
         *result = tc.result;
     return goc_cancelled() ? GOC_ECANCELED : 0;
@@ -125,6 +118,7 @@ int goc_to_thread(void *(*fn)(void *), void *arg, void **result)
 typedef struct fs_call {
     uv_fs_t req;
     pool_wait pw;
+    const char *what;            /* for diagnostics while parked */
 } fs_call;
 
 static void fs_call_done(uv_fs_t *req)
@@ -138,18 +132,17 @@ static int fs_begin(fs_call *fc, const char *what)
 {
     memset(fc, 0, sizeof *fc);
     fc->req.data = fc;
-    return wait_prepare(&fc->pw, what);
+    fc->what = what;
+    return wait_prepare(&fc->pw);
 }
 
 /* `submitted` is what uv_fs_*() returned; returns the request's result
  * (>= 0 or a negative errno). */
 static ssize_t fs_finish(fs_call *fc, int submitted)
 {
-    if (submitted != 0) {
-        wait_abandon(&fc->pw);
+    if (submitted != 0)
         return submitted;
-    }
-    wait_park(&fc->pw);
+    wait_park(&fc->pw, fc->what);
     ssize_t r = fc->req.result;
     uv_fs_req_cleanup(&fc->req);
     return r;
@@ -319,15 +312,13 @@ int goc_resolve(const char *host, int port, void *addrs, size_t addr_size, int m
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_ADDRCONFIG;
-    int err = wait_prepare(&rc.pw, "name resolution");
+    int err = wait_prepare(&rc.pw);
     if (err)
         return err;
     int s = uv_getaddrinfo(current_loop(), &rc.req, resolve_done, host, NULL, &hints);
-    if (s != 0) {
-        wait_abandon(&rc.pw);
+    if (s != 0)
         return s == UV_ENOMEM ? GOC_ENOMEM : GOC_ENOTFOUND;
-    }
-    wait_park(&rc.pw);
+    wait_park(&rc.pw, "name resolution");
     int n = rc.status == 0 ? copy_addrs(rc.res, port, addrs, addr_size, max) : 0;
     uv_freeaddrinfo(rc.res);
     if (goc_cancelled())

@@ -210,6 +210,10 @@ int64_t goc__deadline(int64_t ns);      /* goc_now() + ns, saturating at INT64_M
 void goc__timer_add(goc_worker *w, goc_timer *t);
 void goc__timer_remove(goc_timer *t);           /* no-op if no longer queued */
 int  goc__timers_run(goc_worker *w, int64_t now); /* fire expired; returns count */
+/* goc__park with a deadline (INT64_MAX: none) after goc__park_begin and
+ * registering: a timer wakes self with GOC_WS_TIMEDOUT if nothing else
+ * does first. Returns the wake reason. */
+int  goc__park_until(goc_co *self, int64_t deadline);
 void goc__timers_free(goc_timers *ts);
 
 /* ---------------------------------------------------------------- stacks */
@@ -369,10 +373,11 @@ struct goc_runtime {
     _Atomic int shutting_down;
     _Atomic int stopping;
     _Atomic int deadlocked;       /* reported once; goc_run returns GOC_EDEADLK */
-    _Atomic int64_t nio_waiting;  /* coroutines parked on I/O or the thread pool:
-                                     they keep the program out of deadlock */
-    _Atomic int64_t nfd_waiting;  /* of those, parked on sockets: busy workers
-                                     poll the netpoller while any are */
+    /* Coroutines parked on sockets and on the thread pool: they keep the
+     * program out of deadlock; while any wait on sockets, busy workers poll
+     * the netpoller. */
+    _Atomic int64_t nfd_waiting;
+    _Atomic int64_t npool_waiting;
     struct goc_netpoll *np;       /* netpoll.c */
     int debug;
 
@@ -389,7 +394,6 @@ struct goc_runtime {
 int  goc__netpoll_init(goc_runtime *rt);        /* the epoll set; 0 or GOC_ENOMEM */
 void goc__netpoll_free(goc_runtime *rt);        /* closes sockets left open */
 int  goc__netpoll_worker_init(goc_worker *w);   /* watch the epoll set from w's loop */
-void goc__netpoll_worker_fini(goc_worker *w);
 void goc__netpoll_harvest(goc_worker *w);       /* make ready waiters runnable, never blocks */
 
 /* ------------------------------------------------------------ internals */

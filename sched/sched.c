@@ -645,7 +645,8 @@ static int deadlocked_now(goc_worker *w)
         if (v != w && !atomic_load(&v->blocked))
             return 0;
     }
-    if (atomic_load(&rt->gq_len) || atomic_load(&rt->nio_waiting))
+    if (atomic_load(&rt->gq_len) || atomic_load(&rt->nfd_waiting) ||
+        atomic_load(&rt->npool_waiting))
         return 0;
     for (int i = 0; i < rt->nworkers; i++) {
         goc_worker *v = &rt->workers[i];
@@ -939,8 +940,11 @@ void goc__switch_to_sched(goc_worker *w, goc_co *co, int req)
  * due, go through the scheduler. */
 void goc__switch_away(goc_worker *w, goc_co *co, int req)
 {
+    /* A yield lets due timers fire first, as asyncio.sleep(0) does. While
+     * a timer is pending that costs a clock read per yield (8 -> 26 ns on
+     * the project machine); Go's Gosched reads the clock there too. */
     if (req == GOC_REQ_YIELD && timer_due(w))
-        w->tick = 1; /* a yield lets due timers fire first, as asyncio.sleep(0) */
+        w->tick = 1;
     if (--w->tick != 0) {
         goc_co *next = local_pick(w);
         if (next && (next->stack || w->stacks.head)) {
@@ -1109,7 +1113,7 @@ fail_loop:
 
 static void worker_destroy(goc_worker *w)
 {
-    goc__netpoll_worker_fini(w);
+    uv_close((uv_handle_t *)&w->np_poll, on_close_noop);
     uv_close((uv_handle_t *)&w->wake, on_close_noop);
     uv_close((uv_handle_t *)&w->tfd_poll, on_close_noop);
     uv_run(&w->loop, UV_RUN_DEFAULT);

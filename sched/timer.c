@@ -154,9 +154,20 @@ int64_t goc__deadline(int64_t ns)
     return ns > INT64_MAX - now ? INT64_MAX : now + ns;
 }
 
-static void wake_sleeper(goc_timer *t)
+static void wake_timed_out(goc_timer *t)
 {
     goc__wake(t->co, GOC_WS_TIMEDOUT);
+}
+
+int goc__park_until(goc_co *self, int64_t deadline)
+{
+    goc_timer t = { .when = deadline, .idx = GOC_TIMER_NONE, .fire = wake_timed_out, .co = self };
+    if (deadline != INT64_MAX)
+        goc__timer_add(goc__worker(), &t);
+    int reason = goc__park(self);
+    if (deadline != INT64_MAX && reason != GOC_WS_TIMEDOUT)
+        goc__timer_remove(&t); /* after this, wake_timed_out is not running */
+    return reason;
 }
 
 int goc_sleep(int64_t ns)
@@ -168,19 +179,8 @@ int goc_sleep(int64_t ns)
         goc_yield();
         return goc_cancelled() ? GOC_ECANCELED : 0;
     }
-    goc_timer t = {
-        .when = goc__deadline(ns),
-        .idx = GOC_TIMER_NONE,
-        .fire = wake_sleeper,
-        .co = co,
-    };
+    int64_t deadline = goc__deadline(ns);
     if (goc__park_begin(co, "sleep") != 0)
         return GOC_ECANCELED;
-    goc__timer_add(goc__worker(), &t);
-    int reason = goc__park(co);
-    if (reason != GOC_WS_TIMEDOUT) {
-        goc__timer_remove(&t);
-        return GOC_ECANCELED;
-    }
-    return 0;
+    return goc__park_until(co, deadline) == GOC_WS_TIMEDOUT ? 0 : GOC_ECANCELED;
 }

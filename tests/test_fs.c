@@ -723,6 +723,52 @@ static void test_to_thread_cancel(void **state)
     TU_RUN(&cfg, main_cancel, cs);
 }
 
+/* ===================================== a busy worker still completes */
+
+/* goc_to_thread on one worker that never goes idle (a coroutine keeps
+ * yielding): the pool's completion must still reach the caller, because a
+ * busy worker polls its loop while it has pool work pending. Without that
+ * the caller would wait until the spinner gives up after 10 s. */
+typedef struct busy_pool_state {
+    _Atomic int done;
+    int64_t spin_until;
+} busy_pool_state;
+
+static void pool_spinner(void *arg)
+{
+    busy_pool_state *s = arg;
+    while (!atomic_load(&s->done) && goc_now() < s->spin_until)
+        goc_yield();
+}
+
+static void *quick_fn(void *arg)
+{
+    return arg;
+}
+
+static void main_busy_pool(void *arg)
+{
+    busy_pool_state *s = arg;
+    s->spin_until = goc_now() + 10 * TU_SEC;
+    TU_CHECK_INT_EQ(goc_go(pool_spinner, s), 0);
+    int64_t t0 = goc_now();
+    void *r = NULL;
+    TU_CHECK_INT_EQ(goc_to_thread(quick_fn, s, &r), 0);
+    TU_CHECK(r == s);
+    TU_CHECK(goc_now() - t0 < 5 * TU_SEC); /* not the spinner giving up */
+    atomic_store(&s->done, 1);
+}
+
+static void test_to_thread_busy_worker(void **state)
+{
+    (void)state;
+    busy_pool_state s;
+    memset(&s, 0, sizeof s);
+    goc_config cfg = tu_cfg(0);
+    cfg.workers = 1;
+    TU_RUN(&cfg, main_busy_pool, &s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -734,6 +780,7 @@ int main(void)
         cmocka_unit_test(test_to_thread_warning_one_worker),
         cmocka_unit_test(test_to_thread_warning_two_workers),
         cmocka_unit_test(test_to_thread_cancel),
+        cmocka_unit_test(test_to_thread_busy_worker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1073,19 +1073,24 @@ static void main_close_shutdown(void *arg)
     TU_CHECK_INT_EQ(goc_tcp_close(e), 0);
 }
 
-static void test_net_close_shutdown(void **state)
+/* Run fn with SIGPIPE at its default action (which kills), so that
+ * nothing passes by relying on the test program having ignored it. */
+static void run_with_default_sigpipe(void (*fn)(void *))
 {
-    (void)state;
-    /* SIGPIPE's default action kills: nothing here may rely on the test
-     * having ignored it */
     struct sigaction old, dfl;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
     sigemptyset(&dfl.sa_mask);
     assert_int_equal(sigaction(SIGPIPE, &dfl, &old), 0);
     goc_config cfg = tu_cfg(0);
-    TU_RUN(&cfg, main_close_shutdown, NULL);
+    TU_RUN(&cfg, fn, NULL);
     sigaction(SIGPIPE, &old, NULL);
+}
+
+static void test_net_close_shutdown(void **state)
+{
+    (void)state;
+    run_with_default_sigpipe(main_close_shutdown);
 }
 
 /* goc.h: "SIGPIPE is ignored while a runtime runs", so even a plain
@@ -1122,14 +1127,7 @@ static void main_sigpipe(void *arg)
 static void test_net_sigpipe_ignored(void **state)
 {
     (void)state;
-    struct sigaction old, dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    sigemptyset(&dfl.sa_mask);
-    assert_int_equal(sigaction(SIGPIPE, &dfl, &old), 0);
-    goc_config cfg = tu_cfg(0);
-    TU_RUN(&cfg, main_sigpipe, NULL);
-    sigaction(SIGPIPE, &old, NULL);
+    run_with_default_sigpipe(main_sigpipe);
 }
 
 /* ================================================ IPv6, any, localhost */
@@ -1427,6 +1425,62 @@ static void test_net_bad_input(void **state)
     assert_int_equal(goc_tcp_close(NULL), GOC_EINVAL);
 }
 
+/* ======================================= a busy worker still polls */
+
+/* One worker that never goes idle (a coroutine keeps yielding) must still
+ * hear its sockets: the scheduler harvests the netpoller every 61 picks.
+ * Without that the reader below would only wake when the spinner gives up
+ * after 10 s. */
+typedef struct busy_state {
+    goc_tcp *a, *b;
+    _Atomic int got;
+    int64_t spin_until;
+} busy_state;
+
+static void busy_spinner(void *arg)
+{
+    busy_state *s = arg;
+    while (!atomic_load(&s->got) && goc_now() < s->spin_until)
+        goc_yield();
+}
+
+static void *busy_reader(void *arg)
+{
+    busy_state *s = arg;
+    char c = 0;
+    ssize_t n = goc_tcp_read(s->b, &c, 1, -1);
+    TU_CHECK(n == 1 && c == 'x');
+    atomic_store(&s->got, 1);
+    return NULL;
+}
+
+static void main_busy_worker(void *arg)
+{
+    busy_state *s = arg;
+    if (pair_make(&s->a, &s->b) != 0)
+        return;
+    s->spin_until = goc_now() + 10 * TU_SEC;
+    goc_task *r = goc_spawn(busy_reader, s);
+    TU_CHECK_INT_EQ(goc_go(busy_spinner, s), 0);
+    goc_yield(); /* the reader parks on the socket, the spinner starts */
+    int64_t t0 = goc_now();
+    TU_CHECK_INT_EQ(goc_tcp_write(s->a, "x", 1, IO_T), 1);
+    TU_CHECK_INT_EQ(goc_join(r, NULL), 0);
+    TU_CHECK(goc_now() - t0 < 5 * TU_SEC); /* not the spinner giving up */
+    TU_CHECK_INT_EQ(goc_tcp_close(s->a), 0);
+    TU_CHECK_INT_EQ(goc_tcp_close(s->b), 0);
+}
+
+static void test_net_busy_worker_polls(void **state)
+{
+    (void)state;
+    busy_state s;
+    memset(&s, 0, sizeof s);
+    goc_config cfg = tu_cfg(0);
+    cfg.workers = 1;
+    TU_RUN(&cfg, main_busy_worker, &s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1445,6 +1499,7 @@ int main(void)
         cmocka_unit_test(test_net_port0),
         cmocka_unit_test(test_net_resolve),
         cmocka_unit_test(test_net_bad_input),
+        cmocka_unit_test(test_net_busy_worker_polls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
