@@ -27,6 +27,14 @@
  * finished: fn has returned, its cleanup has run. Only then is it freed;
  * gen_body's unlock after `finished` is its last touch of the generator.
  *
+ * Starting. fn starts at one point, under the lock: gen_body, asked for a
+ * value, sees `closing` still clear. A close that takes the lock first
+ * wins, even when a goc_gen_next asked before it (and timed out, or was
+ * cancelled, or had timeout 0) and the producer was already claimed and
+ * only waits for a worker: then fn never runs, no body and no cleanup, as
+ * closing a Python generator that never started. A close after that point
+ * finds fn running and waits for it to reach a yield.
+ *
  * Locking: g->lock guards all state. Claimed coroutines are made runnable
  * after the lock is released, into the next slot: producer and consumer
  * alternate on one worker like a channel ping-pong.
@@ -109,8 +117,15 @@ static void gen_body(void *arg)
     goc_gen *g = arg;
     goc_co *self = goc__self();
     goc__spin_lock(&g->lock);
-    if (wait_demand(g, self, NULL) == 0)
-        g->fn(g, g->arg);
+    if (wait_demand(g, self, NULL) == 0) {
+        /* Asked. A close since then (we may have waited for a worker
+         * after the claim) still comes first: fn never starts. */
+        goc__spin_lock(&g->lock);
+        int start = !g->closing;
+        goc__spin_unlock(&g->lock);
+        if (start)
+            g->fn(g, g->arg);
+    }
     goc__spin_lock(&g->lock);
     g->finished = 1;
     g->demand = 0;

@@ -403,9 +403,13 @@ GOC_API int        goc_event_free(goc_event *e);
  * at its pending or next yield, waits for it to return (its cleanup has
  * run; a cancel of the caller does not cut that wait short), and frees the
  * generator: 0, or GOC_EBUSY (a goc_gen_next is waiting: nothing done),
- * GOC_EINVAL (called from fn), GOC_EPERM. fn does not start until the
- * first goc_gen_next; closed before that, it never runs. NULL from
- * goc_gen_new outside a coroutine, on bad input (fn NULL) or ENOMEM. */
+ * GOC_EINVAL (called from fn), GOC_EPERM. fn does not start until a
+ * goc_gen_next has asked and the generator's coroutine got a worker; a
+ * generator closed before fn started never runs it, neither body nor
+ * cleanup, even if a goc_gen_next asked first and timed out, was
+ * cancelled or had timeout 0 (Python: close() on a generator that never
+ * started does not run its body). NULL from goc_gen_new outside a
+ * coroutine, on bad input (fn NULL) or ENOMEM. */
 typedef struct goc_gen goc_gen;
 GOC_API goc_gen *goc_gen_new(size_t elem_size, void (*fn)(goc_gen *g, void *arg), void *arg);
 GOC_API int      goc_gen_yield(goc_gen *g, const void *elem);

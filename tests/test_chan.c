@@ -8,6 +8,7 @@
  * GOC_EPERM outside coroutines.
  */
 #include "test_util.h"
+#include "tu_whitebox.h"
 
 #include <limits.h>
 #include <pthread.h>
@@ -63,13 +64,14 @@ static void *op_recv(void *arg)
     return NULL;
 }
 
-/* Wait until the task has started, then give it time to park in its call.
- * Returns 1 if it is (still) blocked. */
-static int wait_parked(op_arg *o)
+/* Wait until the task t running o is parked in its call: queued on the
+ * channel, where a try call or a free finds it. (Not "it started and 30 ms
+ * passed": its worker may be descheduled for longer.) Returns 1 if it is
+ * (and so still blocked). */
+static int wait_parked(op_arg *o, goc_task *t)
 {
-    if (!tu_wait_flag(&o->started, 10 * TU_SEC))
+    if (!tu_wait_parked(t, 30 * TU_SEC))
         return 0;
-    goc_sleep(30 * TU_MS);
     return atomic_load(&o->done) == 0;
 }
 
@@ -565,7 +567,7 @@ static void main_try_ops(void *arg)
     op_init(&s, u, 4242);
     goc_task *t = goc_spawn(op_send, &s);
     TU_CHECK(t != NULL);
-    TU_CHECK(wait_parked(&s));
+    TU_CHECK(wait_parked(&s, t));
     TU_CHECK_INT_EQ(goc_chan_trysend(u, &x), GOC_EAGAIN); /* sender, not receiver */
     TU_CHECK_INT_EQ(goc_chan_tryrecv(u, &v), 0);
     TU_CHECK_INT_EQ(v, 4242);
@@ -579,7 +581,7 @@ static void main_try_ops(void *arg)
     op_init(&r, u, 0);
     t = goc_spawn(op_recv, &r);
     TU_CHECK(t != NULL);
-    TU_CHECK(wait_parked(&r));
+    TU_CHECK(wait_parked(&r, t));
     TU_CHECK_INT_EQ(goc_chan_tryrecv(u, &v), GOC_EAGAIN);
     x = 31337;
     TU_CHECK_INT_EQ(goc_chan_trysend(u, &x), 0);
@@ -649,7 +651,7 @@ static void main_try_ops(void *arg)
     op_init(&s, b, 12);
     t = goc_spawn(op_send, &s);
     TU_CHECK(t != NULL);
-    TU_CHECK(wait_parked(&s));
+    TU_CHECK(wait_parked(&s, t));
     TU_CHECK_INT_EQ(goc_chan_len(b), 2);
     for (int want = 10; want <= 12; want++) {
         v = -1;
@@ -751,7 +753,7 @@ static void main_recv_null(void *arg)
     op_init(&s, u, 5);
     goc_task *t = goc_spawn(op_send, &s);
     TU_CHECK(t != NULL);
-    TU_CHECK(wait_parked(&s));
+    TU_CHECK(wait_parked(&s, t));
     TU_CHECK_INT_EQ(goc_chan_recv(u, NULL), 0);
     if (t)
         TU_CHECK_INT_EQ(goc_join(t, NULL), 0);
@@ -805,7 +807,7 @@ static void main_len_cap_bad(void *arg)
     op_init(&s, u, 8);
     goc_task *t = goc_spawn(op_send, &s);
     TU_CHECK(t != NULL);
-    TU_CHECK(wait_parked(&s));
+    TU_CHECK(wait_parked(&s, t));
     TU_CHECK_INT_EQ(goc_chan_len(u), 0);
     TU_CHECK_INT_EQ(goc_chan_cap(u), 0);
     int v = 0;
@@ -864,7 +866,7 @@ static void main_free_busy(void *arg)
     op_init(&r, u, 0);
     goc_task *t = goc_spawn(op_recv, &r);
     TU_CHECK(t != NULL);
-    TU_CHECK(wait_parked(&r));
+    TU_CHECK(wait_parked(&r, t));
     TU_CHECK_INT_EQ(goc_chan_free(u), GOC_EBUSY);
     TU_CHECK_INT_EQ(goc_chan_free(u), GOC_EBUSY);
     int x = 4711;
@@ -879,7 +881,7 @@ static void main_free_busy(void *arg)
     op_init(&s, u, 1);
     t = goc_spawn(op_send, &s);
     TU_CHECK(t != NULL);
-    TU_CHECK(wait_parked(&s));
+    TU_CHECK(wait_parked(&s, t));
     TU_CHECK_INT_EQ(goc_chan_free(u), GOC_EBUSY);
     TU_CHECK_INT_EQ(goc_chan_close(u), 0);
     if (t)
@@ -895,7 +897,7 @@ static void main_free_busy(void *arg)
     op_init(&r, u, 0);
     t = goc_spawn(op_recv, &r);
     TU_CHECK(t != NULL);
-    TU_CHECK(wait_parked(&r));
+    TU_CHECK(wait_parked(&r, t));
     TU_CHECK_INT_EQ(goc_chan_free(u), GOC_EBUSY);
     if (t) {
         TU_CHECK_INT_EQ(goc_cancel(t), 0);
@@ -962,13 +964,19 @@ static void fa_late(void *arg)
     atomic_fetch_add(&g_fa->late_done, 1);
 }
 
+static void *fa_late_task(void *arg)
+{
+    fa_late(arg);
+    return NULL;
+}
+
 static void main_free_after_last_op(void *arg)
 {
     fa_state *s = arg;
     g_fa = s;
     long i = 0;
     for (int mode = 0; mode < FA_MODES; mode++) {
-        /* close needs its receiver parked first (a sleep): fewer rounds */
+        /* close needs its receiver parked first (a wait): fewer rounds */
         long rounds = mode == FA_CLOSE_FREES ? s->n / 20 + 1 : s->n;
         for (long k = 0; k < rounds; k++, i++) {
             fa_arg *a = &s->args[i];
@@ -982,7 +990,12 @@ static void main_free_after_last_op(void *arg)
                 int pre = -(int)i;
                 TU_CHECK_INT_EQ(goc_chan_trysend(a->ch, &pre), 0);
             }
-            TU_CHECK_INT_EQ(goc_go(fa_late, a), 0);
+            /* close must know when its receiver has parked: a handle */
+            goc_task *late = NULL;
+            if (mode == FA_CLOSE_FREES)
+                TU_CHECK((late = goc_spawn(fa_late_task, a)) != NULL);
+            else
+                TU_CHECK_INT_EQ(goc_go(fa_late, a), 0);
             /* vary who gets there first */
             for (long y = 0; y < (k % 3); y++)
                 goc_yield();
@@ -1002,14 +1015,15 @@ static void main_free_after_last_op(void *arg)
                 TU_CHECK_INT_EQ(goc_chan_send(a->ch, &a->val), 0);
                 break;
             default:
-                /* the receiver must be inside its recv before the close,
-                 * or it would call recv on a freed channel */
-                TU_CHECK(tu_wait_flag(&a->started, 10 * TU_SEC));
-                goc_sleep(TU_MS);
+                /* the receiver must be parked in its recv before the
+                 * close, or it would call recv on a freed channel */
+                TU_CHECK(tu_wait_parked(late, 30 * TU_SEC));
                 TU_CHECK_INT_EQ(goc_chan_close(a->ch), 0);
                 break;
             }
             TU_CHECK_INT_EQ(goc_chan_free(a->ch), 0);
+            if (late)
+                goc_join(late, NULL); /* after the free: it may still be returning */
         }
     }
     s->total = i;
@@ -1177,7 +1191,7 @@ static void main_cancel_blocked(void *arg)
         TU_CHECK(t != NULL);
         if (t == NULL)
             continue;
-        TU_CHECK(wait_parked(&o));
+        TU_CHECK(wait_parked(&o, t));
         int64_t t0 = goc_now();
         TU_CHECK_INT_EQ(goc_cancel(t), 0);
         TU_CHECK_INT_EQ(goc_join(t, NULL), GOC_ECANCELED);

@@ -2,11 +2,15 @@
  * test_gen.c - goc_gen: full iteration (lazy: the producer never runs
  * ahead), a consumer stopping early (the producer's cleanup runs, nothing
  * leaks under ASan), a generator that returns at once or is closed before
- * it starts, goc_gen_next timeouts (never early, no value lost) and
- * cancellation, closing while the producer runs or while the closer is
- * cancelled, bad input, and many generators at once.
+ * it starts (also with a goc_gen_next's demand standing: fn never runs),
+ * goc_gen_next timeouts (never early, no value lost) and cancellation,
+ * closing while the producer runs or while the closer is cancelled, bad
+ * input, and many generators at once.
  */
 #include "test_util.h"
+#include "tu_whitebox.h"
+
+#include <limits.h>
 
 static void run_main(void (*fn)(void *))
 {
@@ -16,10 +20,14 @@ static void run_main(void (*fn)(void *))
 
 /* Yields 1..n (n from the arg), counting what it produced; on close it
  * frees a buffer it allocated (ASan reports a leak if the cleanup never
- * runs) and records that. */
+ * runs) and records that. Value i is not produced before allow >= i: a
+ * test that must see a next time out, or a next still waiting when it
+ * acts, holds the value back this way instead of betting on work_ns
+ * outlasting a short timeout (a worker may be descheduled for longer). */
 typedef struct counter_arg {
     int n;
     int64_t work_ns;       /* sleep before each yield */
+    atomic_int allow;      /* values that may be produced (INT_MAX: all) */
     atomic_int started;
     atomic_int produced;   /* yields made */
     atomic_int cleaned;    /* closed at a yield: cleanup done */
@@ -32,6 +40,7 @@ static void counter_init(counter_arg *a, int n, int64_t work_ns)
     memset(a, 0, sizeof *a);
     a->n = n;
     a->work_ns = work_ns;
+    atomic_store(&a->allow, INT_MAX);
     a->last_yield_rc = 12345;
 }
 
@@ -41,6 +50,8 @@ static void counter_gen(goc_gen *g, void *arg)
     atomic_store(&a->started, 1);
     char *scratch = malloc(256); /* leaks unless the cleanup below runs */
     for (int i = 1; i <= a->n; i++) {
+        while (atomic_load(&a->allow) < i)
+            goc_sleep(TU_MS);
         if (a->work_ns)
             goc_sleep(a->work_ns);
         atomic_fetch_add(&a->produced, 1);
@@ -184,11 +195,15 @@ static void test_ticks(void **state)
 
 /* ---------------------------------------------------- timeouts and cancel */
 
+/* Each value is held back (allow) until the timeouts the test wants have
+ * happened: a value that merely takes longer than the timeout can still
+ * win when the consumer's worker is descheduled past its timer. */
 static void main_next_timeout(void *arg)
 {
     (void)arg;
     counter_arg a;
-    counter_init(&a, 5, 30 * TU_MS); /* each value takes 30 ms */
+    counter_init(&a, 5, 0);
+    atomic_store(&a.allow, 0);
     goc_gen *g = goc_gen_new(sizeof(int), counter_gen, &a);
     int v = -1, want = 1;
     int64_t t0 = goc_now();
@@ -196,6 +211,7 @@ static void main_next_timeout(void *arg)
     TU_CHECK(goc_now() - t0 >= 5 * TU_MS);
     TU_CHECK_INT_EQ(v, -1);
     /* The value asked for is not lost: the next call gets it. */
+    atomic_store(&a.allow, 1);
     TU_CHECK_INT_EQ(goc_gen_next(g, &v, -1), 0);
     TU_CHECK_INT_EQ(v, want++);
     /* timeout 0 asks, returns GOC_EAGAIN; the value comes later, once
@@ -204,19 +220,24 @@ static void main_next_timeout(void *arg)
     int rc, polls = 0;
     int64_t end = goc_now() + 10 * TU_SEC;
     while ((rc = goc_gen_next(g, &v, 0)) == GOC_EAGAIN && goc_now() < end) {
-        polls++;
+        if (++polls == 3)
+            atomic_store(&a.allow, 2); /* it comes after a few polls */
         goc_sleep(TU_MS);
     }
     TU_CHECK_INT_EQ(rc, 0);
-    TU_CHECK(polls > 0); /* it took 30 ms */
+    TU_CHECK(polls >= 3);
     TU_CHECK_INT_EQ(v, want++);
     TU_CHECK_INT_EQ(atomic_load(&a.produced), want - 1);
     /* Several timeouts in a row for one value: still exactly once. */
     while (want <= 5) {
-        while ((rc = goc_gen_next(g, &v, 2 * TU_MS)) == GOC_ETIMEDOUT)
+        for (int k = 0; k < 3; k++)
+            TU_CHECK_INT_EQ(goc_gen_next(g, &v, 2 * TU_MS), GOC_ETIMEDOUT);
+        atomic_store(&a.allow, want);
+        while ((rc = goc_gen_next(g, &v, 2 * TU_MS)) == GOC_ETIMEDOUT && goc_now() < end)
             ;
         TU_CHECK_INT_EQ(rc, 0);
         TU_CHECK_INT_EQ(v, want++);
+        TU_CHECK_INT_EQ(atomic_load(&a.produced), want - 1);
     }
     TU_CHECK_INT_EQ(goc_gen_next(g, &v, 10 * TU_SEC), GOC_ECLOSED);
     TU_CHECK_INT_EQ(atomic_load(&a.produced), 5);
@@ -256,21 +277,23 @@ static void main_next_cancelled(void *arg)
 {
     (void)arg;
     counter_arg a;
-    counter_init(&a, 3, 40 * TU_MS);
+    counter_init(&a, 3, 0);
+    atomic_store(&a.allow, 0); /* no value while the consumer is cancelled */
     goc_gen *g = goc_gen_new(sizeof(int), counter_gen, &a);
     for (int timed = 0; timed < 2; timed++) {
         next_arg n = { .g = g, .timeout = timed ? 100 * TU_SEC : -1, .rc = 12345, .value = -1 };
         goc_task *t = goc_spawn(next_caller, &n);
-        TU_CHECK(tu_wait_flag(&n.entered, 10 * TU_SEC));
-        goc_sleep(5 * TU_MS);
+        TU_CHECK(tu_wait_parked(t, 30 * TU_SEC)); /* inside goc_gen_next */
         goc_cancel(t);
         goc_join(t, NULL);
         TU_CHECK_INT_EQ(n.rc, GOC_ECANCELED);
         TU_CHECK_INT_EQ(n.value, -1);
+        atomic_store(&a.allow, timed + 1);
         int v = -1;
         TU_CHECK_INT_EQ(goc_gen_next(g, &v, -1), 0); /* the value was kept */
         TU_CHECK_INT_EQ(v, timed + 1);
     }
+    atomic_store(&a.allow, INT_MAX); /* from here on fn may run whenever asked */
     /* A consumer cancelled before it asks asks for nothing. */
     next_arg n = { .g = g, .timeout = -1, .rc = 12345, .cancelled_first = 1 };
     goc_task *t = goc_spawn(next_caller, &n);
@@ -292,35 +315,97 @@ static void test_next_cancelled(void **state)
     run_main(main_next_cancelled);
 }
 
-/* Close while fn runs (after a timed-out next): close waits until fn
- * reaches its yield, which returns GOC_ECANCELED, and cleans up. */
+/* Opens a's gate a little later, while the caller waits in goc_gen_close. */
+static void *allow_later(void *arg)
+{
+    counter_arg *a = arg;
+    goc_sleep(20 * TU_MS);
+    atomic_store(&a->allow, INT_MAX);
+    return NULL;
+}
+
+/* Close while fn runs: a timed-out next still asked, so fn starts; it is
+ * held before its first yield (however late it got a worker: we wait for
+ * its started flag, not for some milliseconds). Close waits until fn
+ * reaches that yield, which returns GOC_ECANCELED, and fn cleans up. */
 static void main_close_while_running(void *arg)
 {
     (void)arg;
     counter_arg a;
-    counter_init(&a, 10, 40 * TU_MS);
+    counter_init(&a, 10, 0);
+    atomic_store(&a.allow, 0);
     goc_gen *g = goc_gen_new(sizeof(int), counter_gen, &a);
     int v;
-    TU_CHECK_INT_EQ(goc_gen_next(g, &v, 5 * TU_MS), GOC_ETIMEDOUT);
+    TU_CHECK_INT_EQ(goc_gen_next(g, &v, 5 * TU_MS), GOC_ETIMEDOUT); /* held: cannot come */
+    TU_CHECK(tu_wait_flag(&a.started, 30 * TU_SEC));
+    TU_CHECK_INT_EQ(atomic_load(&a.produced), 0);
+    goc_task *t = goc_spawn(allow_later, &a);
     TU_CHECK_INT_EQ(goc_gen_close(g), 0);
     TU_CHECK_INT_EQ(atomic_load(&a.cleaned), 1);
+    TU_CHECK_INT_EQ(atomic_load(&a.returned), 1);
     TU_CHECK_INT_EQ(atomic_load(&a.produced), 1);
+    TU_CHECK_INT_EQ(a.last_yield_rc, GOC_ECANCELED);
+    TU_CHECK_INT_EQ(goc_join(t, NULL), 0);
 
     /* Close with a value yielded for a timed-out next and not taken. */
-    counter_init(&a, 10, 10 * TU_MS);
+    counter_init(&a, 10, 0);
+    atomic_store(&a.allow, 0);
     g = goc_gen_new(sizeof(int), counter_gen, &a);
     TU_CHECK_INT_EQ(goc_gen_next(g, &v, 1 * TU_MS), GOC_ETIMEDOUT);
-    while (atomic_load(&a.produced) < 1)
+    atomic_store(&a.allow, INT_MAX);
+    int64_t end = goc_now() + 30 * TU_SEC;
+    while (atomic_load(&a.produced) < 1 && goc_now() < end)
         goc_sleep(TU_MS);
+    TU_CHECK_INT_EQ(atomic_load(&a.produced), 1);
+    /* Most likely fn now waits in its yield with the value kept; if the
+     * close comes first, the yield sees it: the same outcome either way. */
     goc_sleep(2 * TU_MS);
     TU_CHECK_INT_EQ(goc_gen_close(g), 0);
     TU_CHECK_INT_EQ(atomic_load(&a.cleaned), 1);
+    TU_CHECK_INT_EQ(atomic_load(&a.produced), 1);
 }
 
 static void test_close_while_running(void **state)
 {
     (void)state;
     run_main(main_close_while_running);
+}
+
+/* Close before fn started, with a demand standing (a next with timeout 0
+ * asked and returned at once): fn never runs, neither body nor cleanup,
+ * also when the generator's coroutine was already waiting for the demand
+ * and was handed it (the second round; the first closes before it ever
+ * ran). On one worker nothing runs between our next and our close, so fn
+ * cannot have started: exactly that is checked. With more workers another
+ * one may start fn in between; then fn runs to its first yield, which
+ * sees the close: either nothing ran or fn ran and cleaned up, never a
+ * body without its cleanup. */
+static void main_close_before_start(void *arg)
+{
+    (void)arg;
+    for (int round = 0; round < 2; round++) {
+        counter_arg a;
+        counter_init(&a, 10, 0);
+        goc_gen *g = goc_gen_new(sizeof(int), counter_gen, &a);
+        if (round == 1)
+            goc_sleep(5 * TU_MS); /* its coroutine starts and waits (either way is fine) */
+        int v = -1;
+        TU_CHECK_INT_EQ(goc_gen_next(g, &v, 0), GOC_EAGAIN);
+        TU_CHECK_INT_EQ(goc_gen_close(g), 0);
+        int started = atomic_load(&a.started);
+        if (goc_workers() == 1)
+            TU_CHECK_INT_EQ(started, 0);
+        TU_CHECK_INT_EQ(atomic_load(&a.returned), started);
+        TU_CHECK_INT_EQ(atomic_load(&a.cleaned), started);
+        TU_CHECK_INT_EQ(atomic_load(&a.produced), started);
+        TU_CHECK_INT_EQ(v, -1);
+    }
+}
+
+static void test_close_before_start(void **state)
+{
+    (void)state;
+    run_main(main_close_before_start);
 }
 
 /* A generator whose cleanup takes a while; the consumer is cancelled and
@@ -419,16 +504,18 @@ static void main_gen_bad_input(void *arg)
     TU_CHECK_INT_EQ(s.yield_null_rc, GOC_EINVAL);
     /* Yield from a coroutine that is not the generator's. */
     TU_CHECK_INT_EQ(goc_gen_yield(g, &v), GOC_EINVAL);
-    /* Two consumers at once: the second gets GOC_EBUSY, close too. */
+    /* Two consumers at once: the second gets GOC_EBUSY, close too. The
+     * first one is parked in goc_gen_next, its value held back. */
     counter_arg a;
-    counter_init(&a, 3, 30 * TU_MS);
+    counter_init(&a, 3, 0);
+    atomic_store(&a.allow, 0);
     goc_gen *g2 = goc_gen_new(sizeof(int), counter_gen, &a);
     next_arg n = { .g = g2, .timeout = -1, .rc = 12345 };
     goc_task *t = goc_spawn(next_caller, &n);
-    TU_CHECK(tu_wait_flag(&n.entered, 10 * TU_SEC));
-    goc_sleep(5 * TU_MS);
+    TU_CHECK(tu_wait_parked(t, 30 * TU_SEC));
     TU_CHECK_INT_EQ(goc_gen_next(g2, &v, -1), GOC_EBUSY);
     TU_CHECK_INT_EQ(goc_gen_close(g2), GOC_EBUSY);
+    atomic_store(&a.allow, INT_MAX);
     goc_join(t, NULL);
     TU_CHECK_INT_EQ(n.rc, 0);
     TU_CHECK_INT_EQ(n.value, 1);
@@ -516,6 +603,7 @@ int main(void)
         cmocka_unit_test(test_next_timeout),
         cmocka_unit_test(test_next_cancelled),
         cmocka_unit_test(test_close_while_running),
+        cmocka_unit_test(test_close_before_start),
         cmocka_unit_test(test_close_cancelled_consumer),
         cmocka_unit_test(test_gen_bad_input),
         cmocka_unit_test(test_many),

@@ -30,6 +30,7 @@
  * multi-threaded parent).
  */
 #include "test_util.h"
+#include "tu_whitebox.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -810,7 +811,10 @@ static int join_blocked(goc_task *t, blocked *b, const char *what)
     return goc_join(t, NULL);
 }
 
-/* Start fn(b) as a task and give it time to park in its call. */
+/* Start fn(b) as a task and wait until it is parked in its call, queued
+ * on the socket: a close then wakes it, and it never calls into a socket
+ * already closed (not "started, and 50 ms later": a descheduled worker
+ * outlasts that). */
 static goc_task *start_blocked(void *(*fn)(void *), blocked *b)
 {
     atomic_store(&b->started, 0);
@@ -818,10 +822,8 @@ static goc_task *start_blocked(void *(*fn)(void *), blocked *b)
     b->rc = 1;
     goc_task *t = goc_spawn(fn, b);
     TU_CHECK(t != NULL);
-    if (t) {
-        TU_CHECK(tu_wait_flag(&b->started, IO_T));
-        goc_sleep(50 * TU_MS);
-    }
+    if (t)
+        TU_CHECK(tu_wait_parked(t, IO_T));
     return t;
 }
 

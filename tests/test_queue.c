@@ -7,6 +7,7 @@
  * outside coroutines.
  */
 #include "test_util.h"
+#include "tu_whitebox.h"
 
 static void run_main(void (*fn)(void *))
 {
@@ -25,6 +26,7 @@ typedef struct q_op {
     int rc;
     atomic_int entered;
     atomic_int returned;
+    goc_task *task;      /* the task doing it (start_op) */
 } q_op;
 
 static void *q_op_fn(void *arg)
@@ -51,15 +53,17 @@ static goc_task *start_op(q_op *o, goc_queue *q, int op, int value, int64_t time
     o->rc = 12345;
     goc_task *t = goc_spawn(q_op_fn, o);
     TU_CHECK(t != NULL);
+    o->task = t;
     return t;
 }
 
-/* Entered, and still not returned a while later: parked. */
+/* Wait until the operation is parked in its call (queued on the queue:
+ * not "entered, and 20 ms later not returned", which a descheduled worker
+ * outlasts). 1 if it is, and so has not returned. */
 static int parked(q_op *o)
 {
-    if (!tu_wait_flag(&o->entered, 10 * TU_SEC))
+    if (!tu_wait_parked(o->task, 30 * TU_SEC))
         return 0;
-    goc_sleep(20 * TU_MS);
     return !atomic_load(&o->returned);
 }
 
@@ -693,8 +697,7 @@ static void main_event(void *arg)
         t[i] = goc_spawn(ev_waiter, &a[i]);
     }
     for (int i = 0; i < NW; i++)
-        TU_CHECK(tu_wait_flag(&a[i].entered, 10 * TU_SEC));
-    goc_sleep(20 * TU_MS);
+        TU_CHECK(tu_wait_parked(t[i], 30 * TU_SEC)); /* all of them wait on e */
     for (int i = 0; i < NW; i++)
         TU_CHECK_INT_EQ(atomic_load(&a[i].returned), 0);
     TU_CHECK_INT_EQ(goc_event_free(e), GOC_EBUSY);
@@ -713,8 +716,7 @@ static void main_event(void *arg)
     /* Cancel a waiter. */
     ev_arg c = { .e = e, .timeout = -1, .rc = 12345 };
     goc_task *ct = goc_spawn(ev_waiter, &c);
-    TU_CHECK(tu_wait_flag(&c.entered, 10 * TU_SEC));
-    goc_sleep(10 * TU_MS);
+    TU_CHECK(tu_wait_parked(ct, 30 * TU_SEC));
     goc_cancel(ct);
     goc_join(ct, NULL);
     TU_CHECK_INT_EQ(c.rc, GOC_ECANCELED);

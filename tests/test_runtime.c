@@ -356,8 +356,11 @@ static void test_now_monotonic(void **state)
         assert_true(t >= prev);
         prev = t;
     }
-    /* It advances with real time, and is in nanoseconds. */
-    int64_t a = goc_now(), ta = tu_clock_ns();
+    /* It advances with real time, and is in nanoseconds. The reference
+     * clock brackets goc_now's two readings (ta before a, tb after b), so
+     * the thread being descheduled between two readings cannot make
+     * goc_now look fast. */
+    int64_t ta = tu_clock_ns(), a = goc_now();
     struct timespec ts = {0, 30 * 1000 * 1000};
     nanosleep(&ts, NULL);
     int64_t b = goc_now(), tb = tu_clock_ns();

@@ -7,6 +7,7 @@
  * outside coroutines, and the goc_after timer channel.
  */
 #include "test_util.h"
+#include "tu_whitebox.h"
 
 /* --------------------------------------------------------------- helpers */
 
@@ -39,11 +40,13 @@ static void *sel_task(void *arg)
     return NULL;
 }
 
-static int sel_wait_parked(sel_arg *a)
+/* Wait until the task t running a is parked in its select, queued on
+ * every case's channel (not "started, and 30 ms later not done": a
+ * descheduled worker outlasts that). 1 if it is, and so not done. */
+static int sel_wait_parked(sel_arg *a, goc_task *t)
 {
-    if (!tu_wait_flag(&a->started, 10 * TU_SEC))
+    if (!tu_wait_parked(t, 30 * TU_SEC))
         return 0;
-    goc_sleep(30 * TU_MS);
     return atomic_load(&a->done) == 0;
 }
 
@@ -117,7 +120,7 @@ static void main_picks_ready(void *arg)
         delayed_arg da = {.ch = u, .val = 66, .delay = 0};
         goc_task *t = goc_spawn(delayed_send, &da);
         TU_CHECK(t != NULL);
-        goc_sleep(30 * TU_MS);
+        TU_CHECK(tu_wait_parked(t, 30 * TU_SEC)); /* in its send, not just soon */
         goc_case c[2] = {mkcase(a, GOC_RECV, &got), mkcase(u, GOC_RECV, &got)};
         got = -1;
         TU_CHECK_INT_EQ(goc_select(c, 2, 0), 1);
@@ -456,7 +459,7 @@ static void main_closed(void *arg)
     sa.rc = 999;
     goc_task *t = goc_spawn(sel_task, &sa);
     TU_CHECK(t != NULL);
-    TU_CHECK(sel_wait_parked(&sa));
+    TU_CHECK(sel_wait_parked(&sa, t));
     TU_CHECK_INT_EQ(goc_chan_close(later), 0);
     if (t)
         TU_CHECK_INT_EQ(goc_join(t, NULL), 0);
@@ -854,7 +857,7 @@ static void main_select_cancel(void *arg)
         TU_CHECK(t != NULL);
         if (t == NULL)
             continue;
-        TU_CHECK(sel_wait_parked(&sa));
+        TU_CHECK(sel_wait_parked(&sa, t));
         /* a select waiter counts as a waiter */
         TU_CHECK_INT_EQ(goc_chan_free(u), GOC_EBUSY);
         TU_CHECK_INT_EQ(goc_chan_free(e), GOC_EBUSY);

@@ -9,11 +9,20 @@
 #define ORD_N 200
 #define ORD_STEP (3 * TU_MS)
 
+/* goc_sleep takes its deadline inside the call: we can only bound it.
+ * deadline[i] (taken just before the call) is at or below it. With one
+ * worker, nothing runs between that and the sleeper parking, so the clock
+ * read by the next coroutine to run there is at or above the time the
+ * call took; deadline_hi[i] is that plus the duration (the sleeper leaves
+ * its index in `pending`, the next one to run fills it in). A descheduled
+ * thread widens the bounds but never makes them wrong. */
 typedef struct {
     int64_t dur[ORD_N];
     int64_t deadline[ORD_N];
+    int64_t deadline_hi[ORD_N];
     int64_t woke[ORD_N];
     int order[ORD_N];
+    atomic_int pending;
     atomic_int next;
     atomic_int rc_bad;
     goc_wg *wg;
@@ -21,13 +30,23 @@ typedef struct {
 
 static ord_state *g_ord;
 
+static void ord_bound_pending(ord_state *s)
+{
+    int p = atomic_exchange(&s->pending, -1);
+    if (p >= 0)
+        s->deadline_hi[p] = goc_now() + s->dur[p];
+}
+
 static void ord_sleeper(void *arg)
 {
     int i = (int)(uintptr_t)arg;
     ord_state *s = g_ord;
+    ord_bound_pending(s);
     s->deadline[i] = goc_now() + s->dur[i];
+    atomic_store(&s->pending, i);
     if (goc_sleep(s->dur[i]) != 0)
         atomic_fetch_add(&s->rc_bad, 1);
+    ord_bound_pending(s);
     s->woke[i] = goc_now();
     s->order[atomic_fetch_add(&s->next, 1)] = i;
     goc_wg_done(s->wg);
@@ -55,6 +74,7 @@ static void test_sleep_deadline_order(void **state)
      * so waking in registration order would be caught */
     for (int i = 0; i < ORD_N; i++)
         s.dur[i] = (int64_t)(((i * 37) % ORD_N) + 1) * ORD_STEP;
+    atomic_store(&s.pending, -1);
     TU_RUN(NULL, main_order, &s);
     assert_int_equal(atomic_load(&s.next), ORD_N);
     assert_int_equal(atomic_load(&s.rc_bad), 0);
@@ -64,18 +84,23 @@ static void test_sleep_deadline_order(void **state)
                      (long long)(s.deadline[i] - s.woke[i]));
     }
     if (tu_env_workers() == 1) {
-        /* One worker: wake order follows the deadlines. The deadline we
-         * record is taken just before goc_sleep takes its own; on a loaded
-         * machine (or under TSan) the thread can be descheduled in between,
-         * so deadlines closer than 20 ms count as ties. Waking in spawn
-         * order would still break this: the durations are a permutation
-         * with jumps far larger than that. */
+        /* One worker: wake order follows the deadlines. A sleeper that
+         * woke after another although its deadline was surely the earlier
+         * one (its upper bound below the other's lower bound) is out of
+         * order, whatever the scheduling delays. Waking in spawn order
+         * would break this: the durations are a permutation, and the
+         * bounds are microseconds apart unless the thread was descheduled
+         * right there. */
+        for (int i = 0; i < ORD_N; i++)
+            if (s.deadline_hi[i] < s.deadline[i])
+                fail_msg("sleeper %d: no upper bound for its deadline", i);
         for (int k = 1; k < ORD_N; k++) {
             int a = s.order[k - 1], b = s.order[k];
-            if (s.deadline[b] + 20 * TU_MS < s.deadline[a])
-                fail_msg("wake #%d: sleeper %d (deadline +%lld us) woke "
-                         "after sleeper %d (deadline +%lld us)",
+            if (s.deadline_hi[b] < s.deadline[a])
+                fail_msg("wake #%d: sleeper %d (deadline +%lld..%lld us) woke "
+                         "after sleeper %d (deadline +%lld us or later)",
                          k, b, (long long)(s.deadline[b] - s.deadline[0]) / 1000,
+                         (long long)(s.deadline_hi[b] - s.deadline[0]) / 1000,
                          a, (long long)(s.deadline[a] - s.deadline[0]) / 1000);
         }
     }
@@ -196,8 +221,8 @@ typedef struct {
 static void *long_sleeper(void *arg)
 {
     cs_state *s = arg;
+    int64_t t0 = goc_now(); /* before started: the 20 ms below count from here */
     atomic_store(&s->started, 1);
-    int64_t t0 = goc_now();
     atomic_store(&s->rc, goc_sleep(30 * TU_SEC));
     s->slept = goc_now() - t0;
     atomic_store(&s->finished, 1);
@@ -396,10 +421,17 @@ static void main_yield_timer(void *arg)
     TU_CHECK_INT_EQ(goc_go(yt_sleeper, s), 0);
     goc_yield(); /* let it start sleeping */
     int64_t limit = goc_now() + 10 * TU_SEC;
+    int64_t due_by = 0;
     while (!atomic_load(&s->woke) && goc_now() < limit) {
-        int64_t start = goc_now(), d = atomic_load(&s->deadline);
-        /* its timer's deadline is computed just after ours: allow 100 us */
-        if (d && start > d + 100000)
+        int64_t start = goc_now();
+        /* Its timer's deadline is taken inside goc_sleep, after the one it
+         * published. One worker: once we see that one, the sleeper has
+         * parked (we run only when it switched away), so its timer is due
+         * at the latest 1 ms after now, however long the thread was
+         * descheduled in between. */
+        if (!due_by && atomic_load(&s->deadline))
+            due_by = start + TU_MS;
+        if (due_by && start > due_by)
             s->late_yields++;
         while (goc_now() - start < 20000)
             ; /* some work between yields: 61 of them take over 1 ms */

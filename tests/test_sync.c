@@ -5,6 +5,7 @@
  * free, bad input and GOC_EPERM outside coroutines.
  */
 #include "test_util.h"
+#include "tu_whitebox.h"
 
 /* --------------------------------------------------------------- helpers */
 
@@ -52,11 +53,14 @@ static void *lk_task(void *arg)
     return NULL;
 }
 
-static int lk_wait_parked(lk_arg *a)
+/* Wait until the task t running a is parked in its lock or acquire,
+ * queued behind the earlier waiters (not "started, and 30 ms later not
+ * done": a descheduled worker outlasts that, and then the waiters queue
+ * in another order). 1 if it is, and so has not acquired. */
+static int lk_wait_parked(lk_arg *a, goc_task *t)
 {
-    if (!tu_wait_flag(&a->started, 10 * TU_SEC))
+    if (!tu_wait_parked(t, 30 * TU_SEC))
         return 0;
-    goc_sleep(30 * TU_MS);
     return atomic_load(&a->done) == 0 && atomic_load(&a->acquired) == 0;
 }
 
@@ -151,7 +155,7 @@ static void main_mutex_fifo(void *arg)
         t[i] = goc_spawn(lk_task, &a[i]);
         TU_CHECK(t[i] != NULL);
         /* arrive one after the other */
-        TU_CHECK(lk_wait_parked(&a[i]));
+        TU_CHECK(lk_wait_parked(&a[i], t[i]));
     }
     TU_CHECK_INT_EQ(goc_mutex_unlock(m), 0);
     /* handed to the first waiter: not free for a newcomer */
@@ -221,7 +225,7 @@ static void main_mutex_basic(void *arg)
     lk_init(&a, m, NULL, 0);
     t = goc_spawn(lk_task, &a);
     TU_CHECK(t != NULL);
-    TU_CHECK(lk_wait_parked(&a));
+    TU_CHECK(lk_wait_parked(&a, t));
     TU_CHECK_INT_EQ(goc_mutex_free(m), GOC_EBUSY);
     TU_CHECK_INT_EQ(goc_mutex_unlock(m), 0);
     if (t)
@@ -286,10 +290,10 @@ static void main_mutex_cancel(void *arg)
     lk_init(&b, m, NULL, 1);
     goc_task *ta = goc_spawn(lk_task, &a);
     TU_CHECK(ta != NULL);
-    TU_CHECK(lk_wait_parked(&a));
+    TU_CHECK(lk_wait_parked(&a, ta));
     goc_task *tb = goc_spawn(lk_task, &b);
     TU_CHECK(tb != NULL);
-    TU_CHECK(lk_wait_parked(&b));
+    TU_CHECK(lk_wait_parked(&b, tb));
     /* cancel the first waiter */
     int64_t t0 = goc_now();
     if (ta) {
@@ -310,7 +314,7 @@ static void main_mutex_cancel(void *arg)
     lk_init(&a, m, NULL, 2);
     ta = goc_spawn(lk_task, &a);
     TU_CHECK(ta != NULL);
-    TU_CHECK(lk_wait_parked(&a));
+    TU_CHECK(lk_wait_parked(&a, ta));
     if (ta) {
         TU_CHECK_INT_EQ(goc_cancel(ta), 0);
         TU_CHECK_INT_EQ(goc_join(ta, NULL), GOC_ECANCELED);
@@ -554,7 +558,7 @@ static void main_sem_basic(void *arg)
         a[i].pos = &pos;
         t[i] = goc_spawn(lk_task, &a[i]);
         TU_CHECK(t[i] != NULL);
-        TU_CHECK(lk_wait_parked(&a[i]));
+        TU_CHECK(lk_wait_parked(&a[i], t[i]));
     }
     TU_CHECK_INT_EQ(goc_sem_free(z), GOC_EBUSY);
     for (int i = 0; i < 5; i++) {
@@ -604,10 +608,10 @@ static void main_sem_cancel(void *arg)
     a.release = b.release = 0;
     goc_task *ta = goc_spawn(lk_task, &a);
     TU_CHECK(ta != NULL);
-    TU_CHECK(lk_wait_parked(&a));
+    TU_CHECK(lk_wait_parked(&a, ta));
     goc_task *tb = goc_spawn(lk_task, &b);
     TU_CHECK(tb != NULL);
-    TU_CHECK(lk_wait_parked(&b));
+    TU_CHECK(lk_wait_parked(&b, tb));
     int64_t t0 = goc_now();
     if (ta) {
         TU_CHECK_INT_EQ(goc_cancel(ta), 0);
@@ -627,7 +631,7 @@ static void main_sem_cancel(void *arg)
     a.release = 0;
     ta = goc_spawn(lk_task, &a);
     TU_CHECK(ta != NULL);
-    TU_CHECK(lk_wait_parked(&a));
+    TU_CHECK(lk_wait_parked(&a, ta));
     if (ta) {
         TU_CHECK_INT_EQ(goc_cancel(ta), 0);
         TU_CHECK_INT_EQ(goc_join(ta, NULL), GOC_ECANCELED);
