@@ -2,8 +2,29 @@
  * coro.c - coroutine lifecycle and the park/wake primitive.
  *
  * Owns: the coroutine struct pool (slabs of goc_co, a global free list,
- * and per-worker caches), ids, and the public coroutine API (goc_go,
- * goc_spawn, goc_join, goc_cancel, goc_cancelled, goc_yield).
+ * and per-worker caches), the struct reserve kept between goc_run calls,
+ * ids, and the public coroutine API (goc_go, goc_spawn, goc_join,
+ * goc_cancel, goc_cancelled, goc_yield).
+ *
+ * The pool. Structs (104 bytes) live in mmap'd slabs, 64 KiB growing to
+ * 4 MiB, newest first in the slab list; a slab is carved in order, so
+ * cos[n ..] are untouched zero memory (FREE, watch_lock unlocked), never
+ * read, not even by goc__co_each_alive. Free structs are linked through
+ * next, LIFO: a worker's cache (up to 64; when full it keeps its 32
+ * warmest and gives the rest to the pool), then the pool's free list, in
+ * the order they were freed; a cache refills from the list's head (the
+ * most recently freed) and carves new structs only when the list is
+ * empty. goc__co_new sets the fields a coroutine needs and relies on the
+ * free-state ones (life, refs, watch_lock, watchers, sanitizer state);
+ * it never zeroes the struct.
+ *
+ * The reserve. Structs survive goc_run: when a run ends (every worker's
+ * cache flushed back), the pool keeps its oldest slabs, up to CO_KEEP_MAX
+ * structs, munmaps the newer ones, and moves the slab list and free list
+ * into co_reserve (a static with its own mutex); the next goc_run adopts
+ * them. If a struct is not on the free list then (a task never joined, or
+ * slabs were unmapped), the free list is rebuilt with every kept struct
+ * reset to the free state.
  *
  * Invariants:
  *   - a goc_co is never freed during a run: it goes back to a free list,
@@ -16,8 +37,9 @@
  *     by CAS, so exactly one wins; goc_cancel sets the sticky CANCEL bit and,
  *     if it finds WAITING, it alone finishes the wake-up.
  *
- * Locking: pool->lock guards the slab list and the global free list (taken
- * in batches); caches are owner-only; the join word is lock-free (NONE ->
+ * Locking: pool->lock guards the slab list, carving and the global free
+ * list (taken in batches); caches are owner-only; co_reserve.lock guards
+ * the reserve; the join word is lock-free (NONE ->
  * joiner -> DONE, or NONE -> DONE).
  *
  * Watchers (for chan/task.c: gather, wait_first, wait_for): a task's
@@ -27,84 +49,224 @@
  * empties the list, so no watch is missed or called twice and the list is
  * empty whenever the struct goes back to the pool.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "runtime.h"
 
-#define CO_SLAB 256
 #define CO_CACHE_MAX 64
 #define CO_CACHE_MOVE 32
 #define ID_BATCH 64
+#define CO_SLAB_FIRST ((size_t)64 << 10)
+#define CO_SLAB_MAX ((size_t)4 << 20)
+/* Structs kept across goc_run calls (about 100 MiB at most): as many as
+ * goc-bench spawn on one worker has queued at once. */
+#define CO_KEEP_MAX ((size_t)1 << 20)
 
 /* ----------------------------------------------------------------- pool */
 
+static struct {
+    pthread_mutex_t lock;
+    int held;                     /* the fields below hold the last run's structs */
+    goc_co_slab *slabs;
+    goc_co *free_head;
+    size_t free_n, total;
+} co_reserve = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+void goc__co_pool_init(goc_co_pool *p)
+{
+    pthread_mutex_init(&p->lock, NULL);
+    p->slabs = NULL;
+    p->free_head = NULL;
+    p->free_n = p->total = 0;
+    pthread_mutex_lock(&co_reserve.lock);
+    if (co_reserve.held) {
+        p->slabs = co_reserve.slabs;
+        p->free_head = co_reserve.free_head;
+        p->free_n = co_reserve.free_n;
+        p->total = co_reserve.total;
+        co_reserve.held = 0;
+    }
+    pthread_mutex_unlock(&co_reserve.lock);
+}
+
+/* A new slab in front of the list, twice the size of the last one; its
+ * memory is zero, so every struct in it is FREE. Pool lock held. */
+static goc_co_slab *map_co_slab(goc_co_pool *p)
+{
+    size_t len = p->slabs ? p->slabs->len * 2 : CO_SLAB_FIRST;
+    if (len > CO_SLAB_MAX)
+        len = CO_SLAB_MAX;
+    goc_co_slab *s = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (s == MAP_FAILED)
+        return NULL;
+    s->len = len;
+    s->cap = (uint32_t)((len - offsetof(goc_co_slab, cos)) / sizeof(goc_co));
+    s->n = 0;
+    s->next = p->slabs;
+    p->slabs = s;
+    return s;
+}
+
+/* Link up to `want` never-used structs into the (empty) cache; lock held. */
+static void carve_cos(goc_co_pool *p, goc_co_cache *c, uint32_t want)
+{
+    goc_co_slab *s = p->slabs;
+    if ((!s || s->n == s->cap) && !(s = map_co_slab(p)))
+        return;
+    uint32_t n = s->cap - s->n < want ? s->cap - s->n : want;
+    for (uint32_t i = n; i-- > 0;) {
+        goc_co *co = &s->cos[s->n + i];
+        co->next = c->head;
+        c->head = co;
+    }
+    s->n += n;
+    p->total += n;
+    c->n = n;
+}
+
+/* Fill an empty cache: the first structs of the free list, in their order
+ * (the most recently freed first), or never-used ones. */
 static int pool_refill(goc_co_pool *p, goc_co_cache *c)
 {
     pthread_mutex_lock(&p->lock);
-    if (!p->free_head) {
-        goc_co_slab *s = calloc(1, sizeof *s + CO_SLAB * sizeof(goc_co));
-        if (!s) {
-            pthread_mutex_unlock(&p->lock);
-            return GOC_ENOMEM;
+    if (p->free_head) {
+        goc_co *last = p->free_head;
+        uint32_t n = 1;
+        while (n < CO_CACHE_MOVE && last->next) {
+            last = last->next;
+            n++;
         }
-        s->n = CO_SLAB;
-        s->next = p->slabs;
-        p->slabs = s;
-        for (int i = CO_SLAB - 1; i >= 0; i--) {
-            s->cos[i].next = p->free_head;
-            p->free_head = &s->cos[i];
-        }
-        p->free_n += CO_SLAB;
-    }
-    while (c->n < CO_CACHE_MOVE && p->free_head) {
-        goc_co *co = p->free_head;
-        p->free_head = co->next;
-        p->free_n--;
-        co->next = c->head;
-        c->head = co;
-        c->n++;
+        c->head = p->free_head;
+        p->free_head = last->next;
+        last->next = NULL;
+        p->free_n -= n;
+        c->n = n;
+    } else {
+        carve_cos(p, c, CO_CACHE_MOVE);
     }
     pthread_mutex_unlock(&p->lock);
-    return 0;
+    return c->head ? 0 : GOC_ENOMEM;
+}
+
+/* Put the list first .. last (n structs) in front of the free list. */
+static void free_list_push(goc_co_pool *p, goc_co *first, goc_co *last, uint32_t n)
+{
+    pthread_mutex_lock(&p->lock);
+    last->next = p->free_head;
+    p->free_head = first;
+    p->free_n += n;
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* A full cache keeps its warmest (first) structs and gives the rest. */
+static void cache_spill(goc_co_pool *p, goc_co_cache *c)
+{
+    goc_co *keep_last = c->head;
+    for (uint32_t i = 1; i < CO_CACHE_MAX - CO_CACHE_MOVE; i++)
+        keep_last = keep_last->next;
+    goc_co *first = keep_last->next, *last = first;
+    uint32_t n = 1;
+    while (last->next) {
+        last = last->next;
+        n++;
+    }
+    keep_last->next = NULL;
+    c->n -= n;
+    free_list_push(p, first, last, n);
 }
 
 static void pool_put(goc_co_pool *p, goc_co_cache *c, goc_co *co)
 {
     if (!c) { /* not on a worker: straight to the global list */
-        pthread_mutex_lock(&p->lock);
-        co->next = p->free_head;
-        p->free_head = co;
-        p->free_n++;
-        pthread_mutex_unlock(&p->lock);
+        free_list_push(p, co, co, 1);
         return;
     }
     co->next = c->head;
     c->head = co;
-    if (++c->n <= CO_CACHE_MAX)
-        return;
-    pthread_mutex_lock(&p->lock);
-    while (c->n > CO_CACHE_MAX - CO_CACHE_MOVE) {
-        goc_co *x = c->head;
-        c->head = x->next;
-        c->n--;
-        x->next = p->free_head;
-        p->free_head = x;
-        p->free_n++;
-    }
-    pthread_mutex_unlock(&p->lock);
+    if (++c->n > CO_CACHE_MAX)
+        cache_spill(p, c);
 }
 
+void goc__co_cache_flush(goc_co_pool *p, goc_co_cache *c)
+{
+    if (!c->head)
+        return;
+    goc_co *last = c->head;
+    while (last->next)
+        last = last->next;
+    free_list_push(p, c->head, last, c->n);
+    c->head = NULL;
+    c->n = 0;
+}
+
+/* Back to the state of a struct on the free list: what goc__co_new does
+ * not set and relies on (life, refs, an unlocked watch_lock, no watchers,
+ * no sanitizer state). */
+static void reset_to_free(goc_co *co)
+{
+    atomic_store_explicit(&co->life, GOC_LIFE_FREE, memory_order_relaxed);
+    atomic_store_explicit(&co->refs, 0, memory_order_relaxed);
+    atomic_store_explicit(&co->watch_lock.v, 0, memory_order_relaxed);
+    co->watchers = NULL;
+#ifdef GOC_ASAN
+    co->asan_fake = NULL;
+#endif
+#ifdef GOC_TSAN
+    co->tsan_fiber = NULL;
+#endif
+}
+
+/* Rebuild the free list from every carved struct (all workers are gone). */
+static void relink_all(goc_co_pool *p)
+{
+    p->free_head = NULL;
+    p->free_n = 0;
+    for (goc_co_slab *s = p->slabs; s; s = s->next) {
+        for (uint32_t i = s->n; i-- > 0;) {
+            reset_to_free(&s->cos[i]);
+            s->cos[i].next = p->free_head;
+            p->free_head = &s->cos[i];
+        }
+        p->free_n += s->n;
+    }
+}
+
+/* End of a goc_run (worker caches flushed): keep at most CO_KEEP_MAX
+ * structs, the oldest slabs, for the next run. A struct still held (a
+ * task never joined) or lost makes the free list be rebuilt; so does
+ * unmapping slabs. */
 void goc__co_pool_destroy(goc_co_pool *p)
 {
-    goc_co_slab *s = p->slabs;
-    while (s) {
-        goc_co_slab *next = s->next;
-        free(s);
-        s = next;
+    int dropped = 0;
+    while (p->slabs && p->total > CO_KEEP_MAX) {
+        goc_co_slab *s = p->slabs;
+        p->slabs = s->next;
+        p->total -= s->n;
+        munmap(s, s->len);
+        dropped = 1;
+    }
+    if (dropped || p->free_n != p->total)
+        relink_all(p);
+    pthread_mutex_lock(&co_reserve.lock);
+    if (!co_reserve.held) { /* one runtime at a time: never held here */
+        co_reserve.slabs = p->slabs;
+        co_reserve.free_head = p->free_head;
+        co_reserve.free_n = p->free_n;
+        co_reserve.total = p->total;
+        co_reserve.held = 1;
+        p->slabs = NULL;
+    }
+    pthread_mutex_unlock(&co_reserve.lock);
+    for (goc_co_slab *s = p->slabs, *next; s; s = next) {
+        next = s->next;
+        munmap(s, s->len);
     }
     p->slabs = NULL;
     p->free_head = NULL;
+    p->free_n = p->total = 0;
     pthread_mutex_destroy(&p->lock);
 }
 

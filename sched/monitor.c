@@ -15,8 +15,13 @@
  * the monitor wakes an idle worker, which may then steal that work (as
  * Go's sysmon retakes a P).
  *
+ * And for sockets: when nobody harvested the netpoller during a sample
+ * while the poller worker was busy, it harvests itself and takes the
+ * poller role back (check_netpoll).
+ *
  * Reads only atomics (nswitch, cur_id, the run queue); never touches a
- * coroutine.
+ * coroutine, except through the netpoller's harvest, which makes parked
+ * socket waiters runnable as any waker does.
  * Locking: mon_lock/mon_cond, only to sleep and to be told to stop.
  */
 #include <errno.h>
@@ -69,6 +74,31 @@ static void check_worker(goc_runtime *rt, goc_worker *w, stall *s, int64_t now, 
     }
 }
 
+/* Sockets are heard even while the poller is busy: when coroutines wait
+ * on sockets and nobody harvested the netpoller for a whole sample while
+ * the poller was not blocked on it, harvest here (what it wakes goes to
+ * the global queue and wakes an idle worker) and take the role back, so
+ * the next worker to idle becomes the poller (Go's sysmon polls the
+ * network when nobody did for 10 ms). */
+static void check_netpoll(goc_runtime *rt, uint64_t *last_harvests)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < rt->nworkers; i++)
+        n += atomic_load_explicit(&rt->workers[i].nharvest, memory_order_relaxed);
+    if (n != *last_harvests) {
+        *last_harvests = n;
+        return;
+    }
+    if (!atomic_load_explicit(&rt->nfd_waiting, memory_order_relaxed))
+        return;
+    int p = atomic_load(&rt->poller);
+    if (p >= 0 && atomic_load(&rt->workers[p].blocked))
+        return; /* it is listening: nothing came */
+    if (p >= 0)
+        atomic_compare_exchange_strong(&rt->poller, &p, -1);
+    goc__netpoll_harvest(rt, NULL);
+}
+
 static void *monitor_main(void *arg)
 {
     goc_runtime *rt = arg;
@@ -76,6 +106,7 @@ static void *monitor_main(void *arg)
     if (!st)
         return NULL;
     int64_t prev = goc_now();
+    uint64_t harvests = 0;
     pthread_mutex_lock(&rt->mon_lock);
     while (!rt->mon_stop) {
         struct timespec ts;
@@ -91,6 +122,7 @@ static void *monitor_main(void *arg)
         int64_t now = goc_now();
         for (int i = 0; i < rt->nworkers; i++)
             check_worker(rt, &rt->workers[i], &st[i], now, prev);
+        check_netpoll(rt, &harvests);
         prev = now;
     }
     pthread_mutex_unlock(&rt->mon_lock);

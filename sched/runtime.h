@@ -124,8 +124,8 @@ typedef struct goc_co {
     void *arg;
     void *result;
     int err;                      /* goc_fail's error (< 0), or 0 */
+    goc_spin watch_lock;          /* guards watchers (tasks only); beside err: no padding */
     _Atomic uintptr_t join;       /* GOC_JOIN_NONE, GOC_JOIN_DONE or the joiner */
-    goc_spin watch_lock;          /* guards watchers (tasks only) */
     struct goc_watch *watchers;   /* waits on this task besides its joiner */
     uint64_t id;
     const char *waiting_on;       /* what it is parked on, for diagnostics */
@@ -220,35 +220,61 @@ void goc__timers_free(goc_timers *ts);
 
 enum { GOC_STACK_POOL = 0, GOC_STACK_POOL_GUARDED = 1, GOC_STACK_OWN = 2 };
 
-typedef struct goc_stack_cache {
-    char *head;                   /* free slots linked through their top word */
+/* Free stack slots are kept as stacks of entries (warmest on top); an
+ * entry is the slot's address with bit 0 set when the slot has a guard
+ * page. Nothing is written into a free slot (stack.c). */
+#define GOC_STACK_CACHE_MAX 64
+
+typedef struct goc_stack_cache {  /* a worker's own free slots */
     uint32_t n;
+    uintptr_t slots[GOC_STACK_CACHE_MAX];
 } goc_stack_cache;
+
+typedef struct goc_stack_list { uintptr_t *e; size_t n; } goc_stack_list;
 
 typedef struct goc_stack_slab { char *base; size_t len; } goc_stack_slab;
 
 #define GOC_MAX_SLABS 4096
+
+/* Everything the pool keeps across goc_run calls: plain data, moved by
+ * assignment into the process-level reserve and back (stack.c). */
+typedef struct goc_stack_store {
+    size_t slot;                  /* the slot size these slabs are carved in */
+    goc_stack_list warm;          /* free, pages still resident */
+    goc_stack_list released;      /* free, pages given back (MADV_DONTNEED) */
+    size_t list_cap;              /* room in each list; >= ncarved */
+    size_t ncarved;               /* slots carved from the slabs */
+    size_t warm_low;              /* lowest warm.n since the last scavenge */
+    long guard_budget;            /* mprotect guards we may still create */
+    char *carve, *carve_end;      /* unused tail of the newest slab */
+    size_t next_slab_len;
+    goc_stack_slab slabs[GOC_MAX_SLABS];
+} goc_stack_store;
 
 typedef struct goc_stack_pool {
     size_t usable;                /* what the user asked for (bytes) */
     size_t slot;                  /* bytes per slot, guard included */
     size_t lo_off;                /* offset of the usable low end in a slot */
     int guardable;                /* slot has a page to spare for a guard */
-    long guard_budget;            /* guards we may still create */
-    pthread_mutex_t lock;         /* global free list and carving */
-    char *free_head;
-    size_t free_n;
-    char *carve, *carve_end;      /* unused tail of the newest slab */
-    size_t next_slab_len;
-    goc_stack_slab slabs[GOC_MAX_SLABS];
-    _Atomic int nslabs;           /* read by the SIGSEGV handler */
+    size_t warm_max;              /* free slots kept warm, and kept across runs */
+    pthread_mutex_t lock;         /* the store: lists, carving, slab table */
+    goc_stack_store s;
+    _Atomic int nslabs;           /* slabs in s.slabs; read by the SIGSEGV handler */
     goc_stack_slab own;           /* the main coroutine's own stack, if any */
 } goc_stack_pool;
 
+/* init adopts the stacks the previous goc_run left in the reserve (same
+ * slot size), destroy trims to the bound and leaves them there. */
 int   goc__stack_pool_init(goc_stack_pool *p, size_t usable);
 void  goc__stack_pool_destroy(goc_stack_pool *p);
 char *goc__stack_get(goc_stack_pool *p, goc_stack_cache *c, int *guarded);
 void  goc__stack_put(goc_stack_pool *p, goc_stack_cache *c, char *slot, int guarded);
+/* Hand a worker's cached slots back to the pool (worker_destroy). */
+void  goc__stack_cache_flush(goc_stack_pool *p, goc_stack_cache *c);
+/* Give back the pages of free slots that stayed cold a whole interval,
+ * beyond the warm bound. For a quiet thread (the monitor, about once a
+ * second): safe beside running workers, never called on their path. */
+void  goc__stack_scavenge(goc_stack_pool *p);
 void  goc__stack_bounds(const goc_stack_pool *p, const goc_co *co, char **lo, size_t *size);
 /* The main coroutine's stack: its own guarded mapping of at least the
  * default size, so main can use stdio even when coroutines are tiny. */
@@ -269,18 +295,28 @@ typedef struct goc_co_cache {
     uint32_t n;
 } goc_co_cache;
 
+/* One mapping of structs, carved in order: cos[0 .. n) have been handed
+ * out at least once; the rest are untouched (zero) memory. */
 typedef struct goc_co_slab {
-    struct goc_co_slab *next;
-    uint32_t n;
+    struct goc_co_slab *next;     /* the next older slab */
+    size_t len;                   /* bytes mapped */
+    uint32_t cap;                 /* structs that fit */
+    uint32_t n;                   /* structs carved (under the pool lock) */
     goc_co cos[];
 } goc_co_slab;
 
 typedef struct goc_co_pool {
     pthread_mutex_t lock;
-    goc_co_slab *slabs;           /* every struct ever made this run */
-    goc_co *free_head;
+    goc_co_slab *slabs;           /* every struct made, newest slab first */
+    goc_co *free_head;            /* LIFO: the most recently freed first */
     size_t free_n;
+    size_t total;                 /* structs carved, all slabs */
 } goc_co_pool;
+
+/* init adopts the structs the previous goc_run left in the reserve;
+ * destroy (all workers gone) trims to the bound and leaves them there. */
+void goc__co_pool_init(goc_co_pool *p);
+void goc__co_cache_flush(goc_co_pool *p, goc_co_cache *c); /* worker_destroy */
 
 /* ----------------------------------------------------------------- rings */
 
@@ -322,6 +358,7 @@ struct goc_worker {
     _Atomic uint64_t nexited;     /* coroutines ended on this worker */
     _Atomic int idle;             /* on the idle stack */
     _Atomic int blocked;          /* inside uv_run, waiting for an event */
+    _Atomic uint64_t nharvest;    /* netpoll harvests done (monitor) */
 
     /* timers, loop */
     _Alignas(GOC_CACHELINE) goc_timers timers;
@@ -331,6 +368,7 @@ struct goc_worker {
     int tfd;
     int64_t tfd_armed;
     uv_poll_t np_poll;            /* the runtime's netpoll epoll fd, on this loop */
+    int np_watching;              /* np_poll is started (only the poller's is) */
     int pool_pending;             /* thread-pool requests this loop will complete */
 
     pthread_t thread;
@@ -367,6 +405,11 @@ struct goc_runtime {
     int nidle_stack;
     _Atomic int nidle;
     _Atomic int nspinning;
+    /* The one worker whose loop watches the netpoller while it idles (Go:
+     * one M at a time blocks in netpoll), or -1. Sticky: it stays with its
+     * holder across busy spells; the monitor takes it back from a holder
+     * that neither idles nor harvests (sched.c, monitor.c). */
+    _Atomic int poller;
 
     /* lifecycle */
     _Alignas(GOC_CACHELINE) _Atomic uint64_t id_gen;
@@ -393,8 +436,15 @@ struct goc_runtime {
 
 int  goc__netpoll_init(goc_runtime *rt);        /* the epoll set; 0 or GOC_ENOMEM */
 void goc__netpoll_free(goc_runtime *rt);        /* closes sockets left open */
-int  goc__netpoll_worker_init(goc_worker *w);   /* watch the epoll set from w's loop */
-void goc__netpoll_harvest(goc_worker *w);       /* make ready waiters runnable, never blocks */
+int  goc__netpoll_worker_init(goc_worker *w);   /* w's loop handle for the epoll set */
+/* Start (on = 1) or stop watching the epoll set from w's loop (owner only;
+ * costs an epoll_ctl on the loop when it changes). */
+void goc__netpoll_watch(goc_worker *w, int on);
+/* Make ready waiters runnable, never blocks. On a worker (w != NULL)
+ * they join its ring, and one idle worker is woken only when more than
+ * one became runnable; from another thread (w == NULL: the monitor) they
+ * go to the global queue. Returns how many became runnable. */
+int  goc__netpoll_harvest(goc_runtime *rt, goc_worker *w);
 
 /* ------------------------------------------------------------ internals */
 
@@ -445,6 +495,14 @@ void goc__switch_to_sched(goc_worker *w, goc_co *co, int req);
 void goc__switch_away(goc_worker *w, goc_co *co, int req); /* YIELD or PARK */
 void goc__enqueue_local(goc_worker *w, goc_co *co, int next);
 void goc__enqueue_global(goc_runtime *rt, goc_co *co);
+/* Make co runnable on w's ring without waking anyone; after a batch the
+ * caller calls goc__share_backlog once, which wakes an idle worker only
+ * if w's ring holds more than w will run before a woken worker could
+ * start (GOC_SHARE_BACKLOG). */
+#define GOC_SHARE_BACKLOG 8
+void goc__enqueue_quiet(goc_worker *w, goc_co *co);
+void goc__share_backlog(goc_worker *w);
+void goc__wake_idle(goc_runtime *rt);  /* wake one idle worker if none spins */
 int  goc__has_backlog(goc_worker *w);  /* its ring is not empty (monitor) */
 void goc__nudge_stuck(goc_worker *w);
 

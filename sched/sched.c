@@ -27,10 +27,42 @@
  *      looks once more, and blocks in uv_run(UV_RUN_ONCE), where timers
  *      (a timerfd), wake-ups (uv_async), sockets (the netpoller's epoll
  *      fd) and thread-pool completions are one wait.
- * Making work runnable wakes at most one idle worker, and only when no
- * worker is spinning already (Go's wakep); a hand-off into the next slot,
- * and the coroutine it displaces, wake nobody (the monitor is the safety
- * net).
+ * Waking, compared with Go's proc.go and Tokio. A worker with nothing to
+ * do should cost nothing, and a wake-up should go only where it finds
+ * work:
+ *   - Making work runnable wakes at most one idle worker, and only when no
+ *     worker is spinning already (Go's wakep: the spinner will find it,
+ *     and when it does and stops spinning it wakes the next one, so one
+ *     burst wakes workers one at a time). Spinning is bounded: 4 rounds
+ *     over the victims and the global queue, then the worker idles; at
+ *     most half the busy workers spin (one at 2 workers).
+ *   - A hand-off into the next slot, and the coroutine it displaces, wake
+ *     nobody: they run here as soon as the current coroutine parks (as
+ *     Tokio's LIFO slot). Nor does one coroutine made runnable by the
+ *     netpoller: the harvester runs it; only a batch wakes someone
+ *     (netpoll.c; Tokio's "more than one task queued" rule, with a larger
+ *     batch because a wake-up costs a context switch on both sides, and
+ *     at 2 workers a wake-up per socket event more than doubled the echo
+ *     server's CPU per round trip).
+ *   - One idle worker at a time, the poller, watches the netpoller (Go:
+ *     one M blocked in netpoll); the others sleep on their own loops, so a
+ *     socket event wakes one thread, not every idle one. The poller also
+ *     sleeps only until the other workers' earliest timer plus a grace,
+ *     and fires timers its peers left overdue (busy in one coroutine, or
+ *     descheduled by the OS), as Go's stealing runs other Ps' timers.
+ *   - The publish-then-check order: a producer's release store of the
+ *     work is followed by a seq_cst fence before it reads nidle (Go's
+ *     "#StoreLoad-style memory barrier" on the submitter side); a worker
+ *     going idle increments nidle (a full barrier) before it looks at the
+ *     queues once more. Either the producer sees the idle worker or the
+ *     worker sees the work.
+ *   - A wake-up is an eventfd write (uv_async_send), made only for a
+ *     worker taken off the idle stack; libuv skips the write while an
+ *     earlier one is still pending.
+ *   - The monitor (sysmon) is the safety net: it wakes an idle worker for
+ *     a ring that stays non-empty across two samples or a worker stuck in
+ *     one coroutine with work queued, and harvests the netpoller when the
+ *     poller was busy for a whole sample.
  *
  * Locking: gq_lock (a spinlock: nothing slow happens under it) guards the
  * global queue, idle_lock the idle stack and
@@ -48,6 +80,10 @@
 #include <unistd.h>
 
 #include "runtime.h"
+
+/* How long a timer may be overdue on its own worker (busy in one
+ * coroutine, or descheduled) before another worker fires it instead. */
+#define TIMER_STEAL_GRACE_NS 1000000
 
 static goc_runtime *g_rt;                       /* owned by goc_run */
 static _Atomic int g_running;                   /* a goc_run is in progress */
@@ -312,10 +348,38 @@ static int ring_empty(goc_ring *r)
 
 /* ----------------------------------------------------------- wake-ups */
 
-/* Wake one idle worker if there is one and nobody is spinning already. */
-static void wake_one_worker(goc_runtime *rt)
+/* Take an idle worker off the idle stack, idle_lock held: the newest one
+ * that is not the poller (the poller hears sockets and timers while it
+ * sleeps; keep it there), else the poller. */
+static goc_worker *pop_idle_locked(goc_runtime *rt)
 {
-    if (atomic_load(&rt->nidle) == 0 || atomic_load(&rt->nspinning) != 0)
+    int poller = atomic_load_explicit(&rt->poller, memory_order_relaxed);
+    int at = rt->nidle_stack - 1;
+    for (int i = at; i >= 0; i--) {
+        if (rt->idle_stack[i] != poller) {
+            at = i;
+            break;
+        }
+    }
+    goc_worker *v = &rt->workers[rt->idle_stack[at]];
+    rt->idle_stack[at] = rt->idle_stack[--rt->nidle_stack];
+    return v;
+}
+
+/* Wake one idle worker if there is one and nobody is spinning already
+ * (Go's wakep). The caller has just published work (a ring tail, the
+ * global queue, a timer) with a release store; the fence orders that
+ * store before the loads of nidle and nspinning. Without it the store
+ * can wait in the store buffer while we read nidle == 0, and a worker
+ * that went idle meanwhile (its increment of nidle is a full barrier)
+ * reads the old tail and sleeps: a lost wake-up that only the monitor
+ * repairs, 20-40 ms later. That is Dekker's pattern, and it needs
+ * StoreLoad order on x86 too. */
+void goc__wake_idle(goc_runtime *rt)
+{
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&rt->nidle, memory_order_relaxed) == 0 ||
+        atomic_load_explicit(&rt->nspinning, memory_order_relaxed) != 0)
         return;
     int zero = 0;
     if (!atomic_compare_exchange_strong(&rt->nspinning, &zero, 1))
@@ -323,7 +387,7 @@ static void wake_one_worker(goc_runtime *rt)
     goc_worker *v = NULL;
     pthread_mutex_lock(&rt->idle_lock);
     if (rt->nidle_stack > 0) {
-        v = &rt->workers[rt->idle_stack[--rt->nidle_stack]];
+        v = pop_idle_locked(rt);
         atomic_store(&v->idle, 0);
         atomic_fetch_sub(&rt->nidle, 1);
         v->spinning = 1; /* handed over: it counts in nspinning now */
@@ -333,6 +397,23 @@ static void wake_one_worker(goc_runtime *rt)
         uv_async_send(&v->wake);
     else
         atomic_fetch_sub(&rt->nspinning, 1);
+}
+
+void goc__enqueue_quiet(goc_worker *w, goc_co *co)
+{
+    ring_push(w, co);
+}
+
+/* A wake-up costs a context switch on both sides (tens of microseconds on
+ * a VM); a worker that finds the ring drained by then wasted it. A few
+ * coroutines are run sooner here than by a worker still waking up. */
+void goc__share_backlog(goc_worker *w)
+{
+    goc_ring *r = &w->ring;
+    uint32_t n = atomic_load_explicit(&r->tail, memory_order_relaxed) -
+                 atomic_load_explicit(&r->head, memory_order_relaxed);
+    if (n >= GOC_SHARE_BACKLOG)
+        goc__wake_idle(w->rt);
 }
 
 void goc__enqueue_local(goc_worker *w, goc_co *co, int next)
@@ -359,7 +440,7 @@ void goc__enqueue_local(goc_worker *w, goc_co *co, int next)
         return;
     }
     ring_push(w, co);
-    wake_one_worker(w->rt);
+    goc__wake_idle(w->rt);
 }
 
 int goc__has_backlog(goc_worker *w)
@@ -373,13 +454,13 @@ void goc__nudge_stuck(goc_worker *w)
 {
     if (atomic_load_explicit(&w->runnext, memory_order_relaxed) || !ring_empty(&w->ring) ||
         atomic_load_explicit(&w->timers.next_when, memory_order_relaxed) <= goc_now())
-        wake_one_worker(w->rt);
+        goc__wake_idle(w->rt);
 }
 
 void goc__enqueue_global(goc_runtime *rt, goc_co *co)
 {
     global_push_one(rt, co);
-    wake_one_worker(rt);
+    goc__wake_idle(rt);
     /* Nobody spinning and nobody idle means every worker is busy and will
      * look at the global queue within 61 picks. */
 }
@@ -476,20 +557,16 @@ static inline goc_co *local_pick(goc_worker *w)
     return NULL;
 }
 
-/* The victim is stuck in one coroutine (a blocking call, a long
- * computation) while some of its timers are due: fire them here, so the
- * coroutines they wake run on this worker instead of waiting for the
- * victim (Go's stealing runs other Ps' timers too). Fire functions only
- * wake coroutines and may run on any thread; the heap lock orders us
- * with the owner. */
+/* The victim's timers are overdue by the grace (it is stuck in one
+ * coroutine, or descheduled): fire them here, so the coroutines they wake
+ * run on this worker instead of waiting for the victim. */
 static goc_co *steal_timers(goc_worker *w, goc_worker *v)
 {
     int64_t when = atomic_load_explicit(&v->timers.next_when, memory_order_relaxed);
-    if (when == INT64_MAX || when > goc_now())
+    if (when == INT64_MAX)
         return NULL;
-    if (!atomic_load_explicit(&v->cur_id, memory_order_relaxed))
-        return NULL; /* in its scheduler: it fires them itself */
-    if (goc__timers_run(v, goc_now()) == 0)
+    int64_t now = goc_now();
+    if (when > now - TIMER_STEAL_GRACE_NS || goc__timers_run(v, now) == 0)
         return NULL;
     return local_pick(w);
 }
@@ -544,7 +621,7 @@ static void stop_spinning(goc_worker *w)
 {
     w->spinning = 0;
     if (atomic_fetch_sub(&w->rt->nspinning, 1) == 1)
-        wake_one_worker(w->rt); /* there may be more where this came from */
+        goc__wake_idle(w->rt); /* there may be more where this came from */
 }
 
 static int work_visible(goc_worker *w)
@@ -586,9 +663,28 @@ static void leave_idle(goc_worker *w)
     pthread_mutex_unlock(&rt->idle_lock);
 }
 
-static void arm_timerfd(goc_worker *w)
+/* The earliest deadline the poller should wake for: its own timers, and
+ * the other workers' plus the grace (their owners normally fire them). */
+static int64_t earliest_timer(goc_worker *w, int poller)
 {
     int64_t when = atomic_load_explicit(&w->timers.next_when, memory_order_relaxed);
+    if (!poller)
+        return when;
+    goc_runtime *rt = w->rt;
+    for (int i = 0; i < rt->nworkers; i++) {
+        int64_t t = atomic_load_explicit(&rt->workers[i].timers.next_when, memory_order_relaxed);
+        if (i == w->index || t == INT64_MAX)
+            continue;
+        t = t > INT64_MAX - TIMER_STEAL_GRACE_NS ? INT64_MAX : t + TIMER_STEAL_GRACE_NS;
+        if (t < when)
+            when = t;
+    }
+    return when;
+}
+
+static void arm_timerfd(goc_worker *w, int poller)
+{
+    int64_t when = earliest_timer(w, poller);
     if (when == w->tfd_armed)
         return;
     struct itimerspec its;
@@ -601,6 +697,41 @@ static void arm_timerfd(goc_worker *w)
     }
     timerfd_settime(w->tfd, TFD_TIMER_ABSTIME, &its, NULL);
     w->tfd_armed = when;
+}
+
+/* Fire the timers of other workers that are overdue by the grace: their
+ * owner is stuck in one coroutine or not running at all (Go's stealing
+ * runs other Ps' timers too). Fire functions only wake coroutines and may
+ * run on any thread; the heap lock orders us with the owner, and what
+ * they wake becomes runnable here. Returns how many fired. */
+static int fire_overdue_timers(goc_worker *w)
+{
+    goc_runtime *rt = w->rt;
+    int64_t now = 0;
+    int n = 0;
+    for (int i = 0; i < rt->nworkers; i++) {
+        goc_worker *v = &rt->workers[i];
+        int64_t t = atomic_load_explicit(&v->timers.next_when, memory_order_relaxed);
+        if (v == w || t == INT64_MAX)
+            continue;
+        if (!now)
+            now = goc_now();
+        if (t <= now - TIMER_STEAL_GRACE_NS)
+            n += goc__timers_run(v, now);
+    }
+    return n;
+}
+
+/* The poller role: the first worker to block while nobody holds it takes
+ * it, and keeps it (no epoll_ctl per idle spell) until the monitor finds
+ * it neither idle nor harvesting and takes it back. */
+static int hold_poller_role(goc_worker *w)
+{
+    goc_runtime *rt = w->rt;
+    int cur = atomic_load_explicit(&rt->poller, memory_order_relaxed);
+    if (cur == w->index)
+        return 1;
+    return cur < 0 && atomic_compare_exchange_strong(&rt->poller, &cur, w->index);
 }
 
 static inline int timer_due(goc_worker *w)
@@ -620,12 +751,18 @@ static int run_timers_if_due(goc_worker *w)
     return goc__timers_run(w, now);
 }
 
-static void block_in_loop(goc_worker *w)
+/* Sleep until an event for this worker: a wake-up, its timers, its
+ * thread-pool completions, and, for the poller only, sockets and the
+ * other workers' overdue timers. Returns whether it was the poller. */
+static int block_in_loop(goc_worker *w)
 {
-    arm_timerfd(w);
+    int poller = hold_poller_role(w);
+    goc__netpoll_watch(w, poller);
+    arm_timerfd(w, poller);
     atomic_store(&w->blocked, 1);
     uv_run(&w->loop, UV_RUN_ONCE);
     atomic_store(&w->blocked, 0);
+    return poller;
 }
 
 static int all_exited(goc_runtime *rt);
@@ -721,7 +858,8 @@ static goc_co *find_work_slow(goc_worker *w)
                 goto found;
             continue;
         }
-        block_in_loop(w);
+        if (block_in_loop(w) && rt->nworkers > 1)
+            fire_overdue_timers(w);
         leave_idle(w);
         continue;
     found:
@@ -739,7 +877,7 @@ static goc_co *find_work(goc_worker *w)
         run_timers_if_due(w);
         /* A busy worker still hears sockets and its thread-pool work. */
         if (atomic_load_explicit(&w->rt->nfd_waiting, memory_order_relaxed))
-            goc__netpoll_harvest(w);
+            goc__netpoll_harvest(w->rt, w);
         if (w->pool_pending)
             uv_run(&w->loop, UV_RUN_NOWAIT);
         if ((co = global_get(w, 1)))
@@ -940,14 +1078,17 @@ void goc__switch_to_sched(goc_worker *w, goc_co *co, int req)
  * due, go through the scheduler. */
 void goc__switch_away(goc_worker *w, goc_co *co, int req)
 {
-    /* A yield lets due timers fire first, as asyncio.sleep(0) does. While
-     * a timer is pending that costs a clock read per yield (8 -> 26 ns on
-     * the project machine); Go's Gosched reads the clock there too. */
-    if (req == GOC_REQ_YIELD && timer_due(w))
+    /* A yield lets due timers fire first, as asyncio.sleep(0) does, and a
+     * park does not leave them waiting behind the run queue (on a worker
+     * whose coroutines each run long, 61 picks can be milliseconds).
+     * While a timer is pending that costs a clock read per switch (8 -> 26
+     * ns per yield on the project machine); Go's schedule() reads the
+     * clock there too. */
+    if (timer_due(w))
         w->tick = 1;
     if (--w->tick != 0) {
         goc_co *next = local_pick(w);
-        if (next && (next->stack || w->stacks.head)) {
+        if (next && (next->stack || w->stacks.n)) {
             if (req == GOC_REQ_YIELD)
                 ring_push(w, co);
             claim(w, next);
@@ -1121,6 +1262,8 @@ static void worker_destroy(goc_worker *w)
     if (uv_loop_close(&w->loop) != 0)
         fprintf(stderr, "goc: worker %d loop still had handles at exit\n", w->index);
     goc__timers_free(&w->timers);
+    goc__stack_cache_flush(&w->rt->stacks, &w->stacks);
+    goc__co_cache_flush(&w->rt->cos, &w->cocache);
 }
 
 /* --------------------------------------------------------------- goc_run */
@@ -1174,7 +1317,7 @@ static goc_runtime *runtime_new(const goc_config *cfg, int *err)
         return NULL;
     }
     pthread_mutex_init(&rt->idle_lock, NULL);
-    pthread_mutex_init(&rt->cos.lock, NULL);
+    goc__co_pool_init(&rt->cos);
     size_t stack = cfg && cfg->stack_size ? cfg->stack_size : GOC_STACK_DEFAULT;
     if ((*err = goc__stack_pool_init(&rt->stacks, stack)) != 0)
         goto fail;
@@ -1186,6 +1329,7 @@ static goc_runtime *runtime_new(const goc_config *cfg, int *err)
     const char *dbg = getenv("GOC_DEBUG");
     rt->debug = dbg && *dbg && strcmp(dbg, "0") != 0;
     atomic_store(&rt->id_gen, 1);
+    atomic_store(&rt->poller, -1);
     if ((*err = goc__netpoll_init(rt)) != 0)
         goto fail;
 
