@@ -11,23 +11,34 @@
 # Environment: GOC_BENCH (default build/bench/goc-bench), GOC_HTTP (default
 # build/examples/http_hello beside it), GO (default go), PYTHON (default
 # python3), WRK (default wrk), TIMEOUT (seconds per command, default 300),
-# SERVER_WORKERS (echo and http servers' workers, default 2), PORT_BASE
+# SERVER_WORKERS (echo and http servers' workers, default 2), SERVER_W1 (1:
+# the servers again at 1 worker, default), PERF (default perf), PORT_BASE
 # (the first port tried for the servers, default 17400), ROUNDS (echo and
 # http: run the three servers in turn this many times and report each
 # figure's median, default 1; 3 steadies the figures on a busy machine).
 #
 # echo and http compare servers, with the same client driving each: goc's
 # (SERVER_WORKERS workers), Go's (GOMAXPROCS = SERVER_WORKERS) and Python
-# asyncio's. For each server in turn: start it, warm it up with a short
-# client run (a fresh asyncio server is several times slower until its
-# malloc settles), read its CPU time (user+sys from /proc/PID/stat), run
-# the timed client, read the CPU time again, stop it. echo's client is
-# goc-bench echo-client (64 conns x 20,000 round trips of 64 bytes, every
-# byte checked); http's is wrk -t2 -c64 -d5s (an answer is checked with a
-# plain request first). Rows: round trips/s or requests/s, and the server's
-# CPU microseconds per round trip or request: on a machine where the client
-# competes with the server for the cores, that is the figure that tells
-# servers apart. The "workers" column gives the servers' workers.
+# asyncio's, and (SERVER_W1=1, the default) goc's and Go's again at 1
+# worker (rows .../w1). For each server in turn: start it, warm it up with
+# a short client run (a fresh asyncio server is several times slower until
+# its malloc settles), start counting (below), read its CPU time (user+sys
+# from /proc/PID/stat), run the timed client, read the CPU time and the
+# counts again, stop it. echo has two clients, each 64 conns x 20,000
+# round trips of 64 bytes, every byte checked: goc-bench echo-client (row
+# echo, unpinned) and the Go peer's at GOMAXPROCS=1 (row echo/goclient: a
+# client we did not write for goc). http's is wrk -t2 -c64 -d5s (an answer
+# is checked with a plain request first). Rows: round trips/s or
+# requests/s, and the server's CPU microseconds per round trip or request:
+# on a machine where the client competes with the server for the cores,
+# that is the figure that tells servers apart. The "workers" column gives
+# the servers' workers. Server counts per round trip or request: syscalls
+# and wake-ups issued (perf stat's raw_syscalls:sys_enter and
+# sched:sched_wakeup tracepoints on the server's threads; strace -c -f
+# where perf cannot, then no wake-ups), context switches and minor faults
+# (/proc). Every other row's counts are getrusage deltas over the timed
+# part (minflt, nvcsw, nivcsw per operation), printed by the benchmark
+# programs themselves; a second table shows them all.
 #
 # Worker counts: yield at 1 (2 coroutines on 1 worker); pingpong twice, at 1
 # (row pingpong/w1) and at one per core; spawn, cpu, idle, timers, mpmc,
@@ -66,6 +77,7 @@ done
 
 WRK=${WRK:-wrk}
 SERVER_WORKERS=${SERVER_WORKERS:-2}
+SERVER_W1=${SERVER_W1:-1}
 PORT_BASE=${PORT_BASE:-17400}
 ROUNDS=${ROUNDS:-1}
 GOC_HTTP=${GOC_HTTP:-$(dirname "$GOC_BENCH")/../examples/http_hello}
@@ -211,55 +223,137 @@ cpu_ticks() {
     sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
 }
 
+# Server counts over the timed client run, all of the server's threads:
+# syscalls (perf stat's raw_syscalls:sys_enter tracepoint; strace -c -f
+# where perf cannot, which slows the server but not its counts), wake-ups
+# it issued (sched:sched_wakeup: of its own threads and of its clients;
+# perf only), voluntary and involuntary context switches (each voluntary
+# one is a sleep that took a wake-up to end) and minor faults, both from
+# /proc. counts_begin PID ... counts_end PID leaves one line in
+# $WORK/counts: "syscalls wakeups nvcsw nivcsw minflt method" ("-" for a
+# count not taken).
+PERF=${PERF:-perf}
+COUNTS_PID=
+COUNT_METHOD=none
+if "$PERF" stat -x, -e raw_syscalls:sys_enter,sched:sched_wakeup -o /dev/null -- true >/dev/null 2>&1; then
+    COUNT_METHOD=perf
+elif command -v strace >/dev/null 2>&1; then
+    COUNT_METHOD=strace
+fi
+
+# task_sum PID FIELD : FIELD summed over /proc/PID/task/*/status
+task_sum() {
+    cat /proc/"$1"/task/*/status 2>/dev/null | awk -v f="$2:" '$1 == f { s += $2 } END { print s + 0 }'
+}
+
+# minflt PID : the process's minor faults (field 10 of /proc/PID/stat)
+minflt() {
+    sed 's/.*) //' "/proc/$1/stat" | awk '{ print $8 }'
+}
+
+counts_begin() {
+    local pid=$1
+    COUNTS0="$(task_sum "$pid" voluntary_ctxt_switches) $(task_sum "$pid" nonvoluntary_ctxt_switches) $(minflt "$pid")"
+    rm -f "$WORK/perf.out" "$WORK/strace.out"
+    case "$COUNT_METHOD" in
+        perf) "$PERF" stat -x, -e raw_syscalls:sys_enter,sched:sched_wakeup -p "$pid" \
+                  -o "$WORK/perf.out" > /dev/null 2>&1 &
+              COUNTS_PID=$! ;;
+        strace) strace -c -f -p "$pid" -o "$WORK/strace.out" > /dev/null 2>&1 &
+                COUNTS_PID=$! ;;
+    esac
+    sleep 0.5 # let it attach to every thread
+}
+
+counts_end() {
+    local pid=$1 sys=- wake=- c1
+    c1="$(task_sum "$pid" voluntary_ctxt_switches) $(task_sum "$pid" nonvoluntary_ctxt_switches) $(minflt "$pid")"
+    if [ -n "$COUNTS_PID" ]; then
+        kill -INT "$COUNTS_PID" 2>/dev/null
+        wait "$COUNTS_PID" 2>/dev/null
+        COUNTS_PID=
+    fi
+    case "$COUNT_METHOD" in
+        perf) sys=$(awk -F, '$3 == "raw_syscalls:sys_enter" { print $1 }' "$WORK/perf.out" 2>/dev/null)
+              wake=$(awk -F, '$3 == "sched:sched_wakeup" { print $1 }' "$WORK/perf.out" 2>/dev/null) ;;
+        strace) sys=$(awk '$NF == "total" { print $(NF-2) }' "$WORK/strace.out" 2>/dev/null) ;;
+    esac
+    [[ "$sys" =~ ^[0-9]+$ ]] || sys=-
+    [[ "$wake" =~ ^[0-9]+$ ]] || wake=-
+    set -- $COUNTS0 $c1
+    echo "$sys $wake $(($4 - $1)) $(($5 - $2)) $(($6 - $3)) $COUNT_METHOD" > "$WORK/counts"
+}
+
 # record ROW IMPL JSON_OR_FAIL
 record() {
     printf '%s\t%s\t%s\n' "$1" "$2" "$3" >> "$RESULTS"
 }
 
-# echo_server IMPL WORKERS CMD... : one echo server, warmed up, then timed
+# client_cmd CLIENT PORT N : CLIENT_CMD, one run of the echo client:
+# goc-bench's (one worker per core, unpinned) or Go's at GOMAXPROCS=1
+client_cmd() {
+    case "$1" in
+        goc) CLIENT_CMD=("$GOC_BENCH" echo-client --port "$2" --n "$3" --runs 1) ;;
+        go) CLIENT_CMD=("$GO_PEER" echo-client --workers 1 --port "$2" --n "$3" --runs 1) ;;
+    esac
+}
+
+# echo_server ROW CLIENT IMPL WORKERS CMD... : one echo server, warmed up,
+# then timed with the client CLIENT (goc or go)
 echo_server() {
-    local impl=$1 workers=$2
-    shift 2
+    local row=$1 client=$2 impl=$3 workers=$4
+    shift 4
     local port line ok c0 c1 n warm
     n=$( [ $QUICK -eq 1 ] && echo 2000 || echo 20000 )
     warm=$( [ $QUICK -eq 1 ] && echo 500 || echo 2000 )
     pick_port
     port=$PORT
     if ! start_server "$port" "$@" --port "$port"; then
-        record echo "$impl" fail
+        record "$row" "$impl" fail
         return
     fi
-    echo "+ (warm-up) $GOC_BENCH echo-client --port $port --n $warm --runs 1"
-    timeout "$TIMEOUT" "$GOC_BENCH" echo-client --port "$port" --n "$warm" --runs 1 > /dev/null 2>&1
+    client_cmd "$client" "$port" "$warm"
+    echo "+ (warm-up) ${CLIENT_CMD[*]}"
+    timeout "$TIMEOUT" "${CLIENT_CMD[@]}" > /dev/null 2>&1
+    counts_begin "$SERVER_PID"
     c0=$(cpu_ticks "$SERVER_PID")
-    echo "+ $GOC_BENCH echo-client --port $port --n $n --runs 1"
-    timeout "$TIMEOUT" "$GOC_BENCH" echo-client --port "$port" --n "$n" --runs 1 \
-        > "$WORK/client.out" 2> "$WORK/client.err"
+    client_cmd "$client" "$port" "$n"
+    echo "+ ${CLIENT_CMD[*]} (counts: $COUNT_METHOD)"
+    timeout "$TIMEOUT" "${CLIENT_CMD[@]}" > "$WORK/client.out" 2> "$WORK/client.err"
     c1=$(cpu_ticks "$SERVER_PID")
+    counts_end "$SERVER_PID"
     kill -0 "$SERVER_PID" 2>/dev/null && ok=1 || ok=0
     stop_server
     line=$(grep -m1 '^{' "$WORK/client.out" || true)
     if [ -z "$line" ] || [ "$ok" -eq 0 ]; then
         echo "  -> fail$( [ "$ok" -eq 0 ] && echo ': the server died')"
         sed 's/^/     /' "$WORK/client.err" | tail -n 5
-        record echo "$impl" fail
+        record "$row" "$impl" fail
         return
     fi
-    # the client's line, as the server's: its workers, its CPU per round trip
-    line=$("$PYTHON" - "$line" "$workers" "$c0" "$c1" "$CLK_TCK" <<'PYEOF'
+    # the client's line, as the server's: its workers, its CPU and counts
+    # per round trip
+    line=$("$PYTHON" - "$line" "$workers" "$c0" "$c1" "$CLK_TCK" "$client" "$WORK/counts" <<'PYEOF'
 import json, sys
 rec = json.loads(sys.argv[1])
-workers, c0, c1, tck = (int(a) for a in sys.argv[2:])
+workers, c0, c1, tck = (int(a) for a in sys.argv[2:6])
+client, counts = sys.argv[6], open(sys.argv[7]).read().split()
+rts = rec["round_trips"]
 cpu_s = (c1 - c0) / tck
 out = {"workload": "echo", "workers": workers, "n": rec["n"], "value": rec["value"],
-       "unit": rec["unit"], "server_cpu_us": round(cpu_s * 1e6 / rec["round_trips"], 3),
+       "unit": rec["unit"], "server_cpu_us": round(cpu_s * 1e6 / rts, 3),
        "server_cpu_s": round(cpu_s, 2), "server_cores": round(cpu_s / rec["secs"], 2),
-       "round_trips": rec["round_trips"], "client_workers": rec["workers"], "ok": rec["ok"]}
+       "round_trips": rts, "client": client, "client_workers": rec["workers"]}
+for key, v in zip(("syscalls", "wakeups", "nvcsw", "nivcsw", "minflt"), counts[:5]):
+    out[key] = round(int(v) / rts, 4) if v != "-" else None
+out["counts_per"] = "roundtrip"
+out["counted_by"] = counts[5]
+out["ok"] = rec["ok"]
 print(json.dumps(out, separators=(",", ":")))
 PYEOF
 )
     echo "  -> $line"
-    record echo "$impl" "$line"
+    record "$row" "$impl" "$line"
 }
 
 # http_check PORT : one plain request gets "200 OK" and the body "hello"
@@ -271,10 +365,10 @@ http_check() {
     [[ "$resp" == "HTTP/1.1 200 OK"* && "$resp" == *$'\r\n\r\nhello' ]]
 }
 
-# http_server IMPL WORKERS CMD... : one HTTP server, warmed up, then wrk
+# http_server ROW IMPL WORKERS CMD... : one HTTP server, warmed up, then wrk
 http_server() {
-    local impl=$1 workers=$2
-    shift 2
+    local row=$1 impl=$2 workers=$3
+    shift 3
     local port secs warm c0 c1 checked ok line url
     secs=$( [ $QUICK -eq 1 ] && echo 2 || echo 5 )
     warm=$( [ $QUICK -eq 1 ] && echo 1 || echo 2 )
@@ -282,22 +376,25 @@ http_server() {
     port=$PORT
     url=http://127.0.0.1:$port/
     if ! start_server "$port" "$@" --port "$port"; then
-        record http "$impl" fail
+        record "$row" "$impl" fail
         return
     fi
     http_check "$port" && checked=1 || checked=0
     echo "+ (warm-up) $WRK -t2 -c64 -d${warm}s $url"
     timeout "$TIMEOUT" "$WRK" -t2 -c64 -d"${warm}s" "$url" > /dev/null 2>&1
+    counts_begin "$SERVER_PID"
     c0=$(cpu_ticks "$SERVER_PID")
-    echo "+ $WRK -t2 -c64 -d${secs}s $url"
+    echo "+ $WRK -t2 -c64 -d${secs}s $url (counts: $COUNT_METHOD)"
     timeout "$TIMEOUT" "$WRK" -t2 -c64 -d"${secs}s" "$url" > "$WORK/client.out" 2>&1
     c1=$(cpu_ticks "$SERVER_PID")
+    counts_end "$SERVER_PID"
     kill -0 "$SERVER_PID" 2>/dev/null && ok=1 || ok=0
     stop_server
-    line=$("$PYTHON" - "$WORK/client.out" "$workers" "$c0" "$c1" "$CLK_TCK" "$checked" "$ok" <<'PYEOF'
+    line=$("$PYTHON" - "$WORK/client.out" "$workers" "$c0" "$c1" "$CLK_TCK" "$checked" "$ok" "$WORK/counts" <<'PYEOF'
 import json, re, sys
 text = open(sys.argv[1]).read()
-workers, c0, c1, tck, checked, alive = (int(a) for a in sys.argv[2:])
+workers, c0, c1, tck, checked, alive = (int(a) for a in sys.argv[2:8])
+counts = open(sys.argv[8]).read().split()
 rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
 total = re.search(r"(\d+) requests in ([\d.]+)(m?s)", text)
 if not rps or not total or int(total.group(1)) == 0:
@@ -313,8 +410,12 @@ cpu_s = (c1 - c0) / tck
 out = {"workload": "http", "workers": workers, "n": 64, "value": float(rps.group(1)),
        "unit": "requests/s", "server_cpu_us": round(cpu_s * 1e6 / requests, 3),
        "server_cpu_s": round(cpu_s, 2), "requests": requests, "latency_avg_us": lat_us,
-       "socket_errors": errors, "non_2xx": non2xx,
-       "ok": bool(checked and alive and errors == 0 and non2xx == 0)}
+       "socket_errors": errors, "non_2xx": non2xx}
+for key, v in zip(("syscalls", "wakeups", "nvcsw", "nivcsw", "minflt"), counts[:5]):
+    out[key] = round(int(v) / requests, 4) if v != "-" else None
+out["counts_per"] = "request"
+out["counted_by"] = counts[5]
+out["ok"] = bool(checked and alive and errors == 0 and non2xx == 0)
 print(json.dumps(out, separators=(",", ":")))
 PYEOF
 )
@@ -325,36 +426,49 @@ PYEOF
         echo "  -> $line"
         [ "$checked" -eq 0 ] && echo "  (a plain GET / did not get 200 OK and \"hello\")"
     fi
-    record http "$impl" "$line"
+    record "$row" "$impl" "$line"
 }
 
+# bench_echo ROW CLIENT WORKERS : goc's, Go's and asyncio's echo servers
+# (goc and Go at WORKERS; asyncio has one thread) driven by CLIENT
 bench_echo() {
-    echo_server goc "$SERVER_WORKERS" "$GOC_BENCH" echo-server --workers "$SERVER_WORKERS"
+    local row=$1 client=$2 workers=$3
+    echo_server "$row" "$client" goc "$workers" "$GOC_BENCH" echo-server --workers "$workers"
     if [ $GO_OK -eq 1 ]; then
-        echo_server go "$SERVER_WORKERS" "$GO_PEER" echo-server --workers "$SERVER_WORKERS"
+        echo_server "$row" "$client" go "$workers" "$GO_PEER" echo-server --workers "$workers"
     else
-        record echo go fail
+        record "$row" go fail
     fi
-    echo_server python 1 "$PYTHON" "$PY_PEER" echo-server
+    echo_server "$row" "$client" python 1 "$PYTHON" "$PY_PEER" echo-server
 }
 
+# bench_http ROW WORKERS : goc's, Go's and asyncio's HTTP servers under wrk
 bench_http() {
+    local row=$1 workers=$2
     if ! command -v "$WRK" >/dev/null 2>&1; then
         echo "compare.sh: '$WRK' not found (Debian: apt-get install wrk): no http rows" >&2
         return
     fi
     if [ -x "$GOC_HTTP" ]; then
-        http_server goc "$SERVER_WORKERS" "$GOC_HTTP" --workers "$SERVER_WORKERS"
+        http_server "$row" goc "$workers" "$GOC_HTTP" --workers "$workers"
     else
         echo "compare.sh: $GOC_HTTP not found (build the examples)" >&2
-        record http goc fail
+        record "$row" goc fail
     fi
     if [ -x "$GO_HTTP" ]; then
-        http_server go "$SERVER_WORKERS" "$GO_HTTP" --workers "$SERVER_WORKERS"
+        http_server "$row" go "$workers" "$GO_HTTP" --workers "$workers"
     else
-        record http go fail
+        record "$row" go fail
     fi
-    http_server python 1 "$PYTHON" "$PY_HTTP"
+    http_server "$row" python 1 "$PYTHON" "$PY_HTTP"
+}
+
+# the server rows: at SERVER_WORKERS, and (SERVER_W1=1, the default, when
+# SERVER_WORKERS is not 1) once more at 1 worker, the asyncio model, to
+# show what the second worker costs and gives
+server_rows() {
+    SERVER_ROWS=("$SERVER_WORKERS:")
+    [ "$SERVER_W1" = 1 ] && [ "$SERVER_WORKERS" != 1 ] && SERVER_ROWS+=("1:/w1")
 }
 
 echo "== running (cores: $CORES)"
@@ -372,8 +486,19 @@ for w in "${WANT[@]}"; do
             run "idle/stack2048" goc "$GOC_BENCH" idle --workers "$CORES" \
                 $( [ -n "$(size idle)" ] && echo --n "$(size idle)" ) --stack-size 2048
             ;;
-        echo) for _ in $(seq "$ROUNDS"); do bench_echo; done ;;
-        http) for _ in $(seq "$ROUNDS"); do bench_http; done ;;
+        echo)
+            server_rows
+            for _ in $(seq "$ROUNDS"); do
+                for r in "${SERVER_ROWS[@]}"; do
+                    bench_echo "echo${r#*:}" goc "${r%%:*}"
+                    [ $GO_OK -eq 1 ] && bench_echo "echo/goclient${r#*:}" go "${r%%:*}"
+                done
+            done ;;
+        http)
+            server_rows
+            for _ in $(seq "$ROUNDS"); do
+                for r in "${SERVER_ROWS[@]}"; do bench_http "http${r#*:}" "${r%%:*}"; done
+            done ;;
         *) bench "$w" "$w" "$CORES" ;;
     esac
 done
@@ -468,7 +593,7 @@ for row in order:
     unit = base.get("unit", "?") if base else "?"
     w = row.split("/")[0]
     lines = [(row, "value", unit)]
-    if row == w:
+    if row == w or w in ("echo", "http"):
         lines += [("%s.%s" % (row, f), f, u) for f, u in EXTRA.get(w, [])]
     for label, field, u in lines:
         gn = recs["goc"]["n"] if recs.get("goc") else None
@@ -511,21 +636,56 @@ if "echo" in rows or "http" in rows:
     rounds = max((r or {}).get("rounds", 1) for w in ("echo", "http")
                  for r in rows.get(w, {}).values())
     print("echo, http: servers side by side with one client (echo: goc-bench echo-client;"
-          " http: wrk -t2 -c64); workers = the servers'; server_cpu_us = the server's"
-          " user+sys CPU per round trip or request%s" %
-          ("; medians of %d rounds" % rounds if rounds > 1 else ""))
+          " echo/goclient: Go's at GOMAXPROCS=1; http: wrk -t2 -c64); workers = the servers';"
+          " /w1 rows: at 1 worker; server_cpu_us = the server's user+sys CPU per round trip"
+          " or request%s" % ("; medians of %d rounds" % rounds if rounds > 1 else ""))
 
-# issue 4's bar for the servers: goc at least Go's rate, at most Go's CPU
-def verdict(row, field, what, goc_better):
-    g, o = (rows.get(row, {}).get(i) for i in ("goc", "go"))
-    if not g or not o or not g.get("ok") or not o.get("ok") or field not in g or field not in o:
-        return
-    gv, ov = float(g[field]), float(o[field])
-    met = goc_better(gv, ov)
-    print("check: %-44s %s (goc %s, go %s)" % (what, "yes" if met else "NO", fmt(gv), fmt(ov)))
-verdict("echo", "value", "echo round trips/s, goc >= go:", lambda g, o: g >= o)
-verdict("echo", "server_cpu_us", "echo server CPU us/round trip, goc <= go:", lambda g, o: g <= o)
-verdict("http", "value", "http requests/s, goc >= go:", lambda g, o: g >= o)
+# counts per operation beside the times: they do not depend on the host's
+# speed. minflt, nvcsw, nivcsw: getrusage deltas over the timed part (the
+# whole process); for the servers, the server's own counts over the timed
+# client run: syscalls and wake-ups it issued (perf or strace), context
+# switches and faults (/proc).
+COUNT_KEYS = ("minflt", "nvcsw", "nivcsw", "syscalls", "wakeups")
+crow = []
+for row in order:
+    for impl in ("goc", "go", "python"):
+        rec = rows[row].get(impl)
+        if not rec or not any(k in rec for k in COUNT_KEYS):
+            continue
+        vals = ["-" if rec.get(k) is None else "%.4g" % rec[k] for k in COUNT_KEYS]
+        by = rec.get("counted_by", "getrusage")
+        crow.append([row, impl, rec.get("counts_per", "?")] + vals + [by])
+if crow:
+    print()
+    chead = ["counts per op", "impl", "per"] + list(COUNT_KEYS) + ["counted by"]
+    cw = [max(len(str(r[i])) for r in crow + [chead]) for i in range(len(chead))]
+    print(" | ".join(str(c).ljust(cw[i]) for i, c in enumerate(chead)).rstrip())
+    print("-+-".join("-" * x for x in cw))
+    for r in crow:
+        print(" | ".join(str(c).ljust(cw[i]) for i, c in enumerate(r)).rstrip())
+
+# the bars for the servers (issues 4 and 9): at the servers' workers goc at
+# least Go's rate and at most Go's CPU; and the second worker must not cost
+# more than 10% CPU per round trip or request over goc's own 1-worker row
+def rec_of(row, impl):
+    r = rows.get(row, {}).get(impl)
+    return r if r and r.get("ok") else None
+
+def verdict(what, gv, ov, met):
+    print("check: %-58s %s (%s, %s)" % (what, "yes" if met else "NO", gv, ov))
+
+print()
+for srv in ("echo", "echo/goclient", "http"):
+    g, o, g1 = rec_of(srv, "goc"), rec_of(srv, "go"), rec_of(srv + "/w1", "goc")
+    if g and o:
+        verdict("%s: goc rate >= go's" % srv, "goc " + fmt(g["value"]), "go " + fmt(o["value"]),
+                g["value"] >= o["value"])
+        verdict("%s: goc server CPU/op <= go's" % srv, "goc " + fmt(g["server_cpu_us"]),
+                "go " + fmt(o["server_cpu_us"]), g["server_cpu_us"] <= o["server_cpu_us"])
+    if g and g1:
+        verdict("%s: goc CPU/op at %s workers <= 1.1x its 1-worker" % (srv, g["workers"]),
+                "w%s %s" % (g["workers"], fmt(g["server_cpu_us"])), "w1 " + fmt(g1["server_cpu_us"]),
+                g["server_cpu_us"] <= 1.1 * g1["server_cpu_us"])
 EOF
 
 # exit non-zero when goc itself failed anywhere

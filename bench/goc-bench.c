@@ -56,6 +56,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 /* ------------------------------------------------------------ options */
@@ -199,22 +200,73 @@ static void json_end(bool ok)
 
 /* What one run (one goc_run call) measured. */
 #define SAMPLE_FIGURES 8
+#define COUNTS 3
 typedef struct sample {
     bool    ok;
     int     workers;                 /* goc_workers() inside the run */
     int64_t span_ns;                 /* the run's timed span: decides repeats */
     double  fig[SAMPLE_FIGURES];     /* the workload's figures; medians per index */
+    double  cnt[COUNTS];             /* minflt, nvcsw, nivcsw per operation */
 } sample;
+
+/* The process's counts (all threads), read beside the clock at both ends
+ * of a timed span: they do not depend on the host's speed. */
+typedef struct count_mark {
+    long v[COUNTS];
+} count_mark;
+
+static count_mark counts_now(void)
+{
+    struct rusage r;
+    count_mark u = { { 0 } };
+    if (getrusage(RUSAGE_SELF, &r) == 0) {
+        u.v[0] = r.ru_minflt;
+        u.v[1] = r.ru_nvcsw;
+        u.v[2] = r.ru_nivcsw;
+    }
+    return u;
+}
+
+/* The counts since *u0, per operation, into s. */
+static void sample_counts(sample *s, const count_mark *u0, double ops)
+{
+    count_mark u1 = counts_now();
+    for (int i = 0; i < COUNTS; i++)
+        s->cnt[i] = ops > 0 ? (double)(u1.v[i] - u0->v[i]) / ops : 0;
+}
+
+/* A count per operation: 4 significant digits (a fault per 10,000
+ * coroutines is a figure, not 0). */
+static void json_count(const char *key, double val)
+{
+    json_key(key);
+    if (isfinite(val))
+        printf("%.4g", val);
+    else
+        printf("null");
+}
+
+/* minflt, nvcsw, nivcsw per `per` (the operation the value counts). */
+static void json_counts(const sample *m, const char *per)
+{
+    json_count("minflt", m->cnt[0]);
+    json_count("nvcsw", m->cnt[1]);
+    json_count("nivcsw", m->cnt[2]);
+    json_str("counts_per", per);
+}
 
 /* One measurement: starts the runtime itself (via start_runtime), fills s. */
 typedef void (*measure_fn)(const bench_opts *o, int workers, void *arg, sample *s);
 
-/* goc_run with the options' stack size, pinned workers. false if the
- * runtime refused to start (the reason goes to stderr). */
+/* goc_run with the options' stack size; workers pinned to cores, except
+ * the echo client's: it shares the machine with the server it drives, and
+ * pinned it would sit on the cores a 1-worker server pins to first. false
+ * if the runtime refused to start (the reason goes to stderr). */
 static bool start_runtime(const bench_opts *o, int workers, void (*main_fn)(void *),
                           void *arg)
 {
-    goc_config cfg = { .workers = workers, .pin = 1, .stack_size = o->stack_size };
+    int pin = strcmp(o->workload, "echo-client") != 0;
+    goc_config cfg = { .workers = workers, .pin = pin, .stack_size = o->stack_size };
     int rc = goc_run(&cfg, main_fn, arg);
     if (rc != 0) {
         fprintf(stderr, "goc-bench %s: goc_run failed: %s (%d)\n", o->workload,
@@ -257,6 +309,11 @@ static sample run_median(const bench_opts *o, int workers, measure_fn measure, v
             col[r] = runs[r].fig[f];
         out.fig[f] = median(col, done);
     }
+    for (int i = 0; i < COUNTS; i++) {
+        for (int r = 0; r < done; r++)
+            col[r] = runs[r].cnt[i];
+        out.cnt[i] = median(col, done);
+    }
     for (int r = 0; r < done; r++)
         col[r] = (double)runs[r].span_ns;
     out.span_ns = (int64_t)median(col, done);
@@ -286,6 +343,7 @@ static void spawn_main(void *arg)
     if (!wg)
         return;
 
+    count_mark u0 = counts_now();
     int64_t t0 = goc_now();
     goc_wg_add(wg, (int)c->n);
     for (long i = 0; i < c->n; i++) {
@@ -296,6 +354,7 @@ static void spawn_main(void *arg)
     }
     int rc = goc_wg_wait(wg);
     int64_t t1 = goc_now();
+    sample_counts(c->s, &u0, c->n);
 
     goc_wg_free(wg);
     c->s->span_ns = t1 - t0;
@@ -317,6 +376,7 @@ static bool bench_spawn(const bench_opts *o)
 {
     sample m = run_median(o, o->workers, spawn_measure, NULL);
     json_begin(o, m.workers, o->n, m.fig[0], "ns/coroutine");
+    json_counts(&m, "coroutine");
     json_end(m.ok);
     return m.ok;
 }
@@ -354,11 +414,13 @@ static void yield_main(void *arg)
     yield_arg a[2] = { { c->n, &c->count[0] }, { c->n, &c->count[1] } };
     c->count[0] = c->count[1] = 0;
 
+    count_mark u0 = counts_now();
     int64_t t0 = goc_now();
     goc_task *t[2] = { goc_spawn(yield_loop, &a[0]), goc_spawn(yield_loop, &a[1]) };
     int rc0 = t[0] ? goc_join(t[0], NULL) : -1;
     int rc1 = t[1] ? goc_join(t[1], NULL) : -1;
     int64_t t1 = goc_now();
+    sample_counts(c->s, &u0, 2.0 * (double)c->n);
 
     c->s->span_ns = t1 - t0;
     c->s->fig[0] = (double)(t1 - t0) / (2.0 * (double)c->n);
@@ -377,6 +439,7 @@ static bool bench_yield(const bench_opts *o)
 {
     sample m = run_median(o, o->workers, yield_measure, NULL);
     json_begin(o, m.workers, o->n, m.fig[0], "ns/switch");
+    json_counts(&m, "switch");
     json_end(m.ok);
     return m.ok;
 }
@@ -441,6 +504,7 @@ static void cpu_main(void *arg)
     cpu_ctx *c = arg;
     c->s->workers = goc_workers();
 
+    count_mark u0 = counts_now();
     int64_t t0 = goc_now();
     for (long i = 0; i < c->n; i++)
         c->tasks[i] = goc_spawn(cpu_run_job, &c->args[i]);
@@ -448,6 +512,7 @@ static void cpu_main(void *arg)
         if (!c->tasks[i] || goc_join(c->tasks[i], NULL) != 0)
             c->join_failed = true;
     int64_t t1 = goc_now();
+    sample_counts(c->s, &u0, c->n);
 
     c->s->span_ns = t1 - t0;
     c->s->fig[0] = (double)(t1 - t0) / NS_PER_MS;
@@ -512,6 +577,7 @@ static bool bench_cpu(const bench_opts *o)
     json_begin(o, tn.workers, o->n, tn.fig[0], "ms");
     json_num("speedup", speedup);
     json_int("workers_seen", (long long)tn.fig[1]);
+    json_counts(&tn, "job");
     json_end(ok);
 out:
     free(c.results);
@@ -605,6 +671,7 @@ static void idle_main(void *arg)
     c->rss_before_kb = proc_status_kb("VmRSS");
     c->pte_before_kb = proc_status_kb("VmPTE");
 
+    count_mark u0 = counts_now();
     int64_t t0 = goc_now();
     for (long i = 0; i < c->n; i++) {
         if (goc_go(idle_child, c) != 0) {
@@ -625,6 +692,7 @@ static void idle_main(void *arg)
     goc_chan_close(c->gate);
     c->done_rc = c->all_parked ? goc_wg_wait(c->done) : -1;
     int64_t w1 = goc_now();
+    sample_counts(c->s, &u0, c->n);
     c->wake_ns = w1 - w0;
     c->s->span_ns = w1 - t0;
 
@@ -663,6 +731,7 @@ static bool bench_idle(const bench_opts *o)
     json_num("pte_bytes", pte);
     json_int("stack_size", (long long)o->stack_size);
     json_str("parked_on", "channel receive");
+    json_counts(&s, "coroutine");
     json_end(s.ok);
     return s.ok;
 }
@@ -717,6 +786,7 @@ static void timer_main(void *arg)
     if (!c->wg)
         return;
 
+    count_mark u0 = counts_now();
     int64_t t0 = goc_now();
     goc_wg_add(c->wg, (int)c->n);
     for (long i = 0; i < c->n; i++) {
@@ -727,6 +797,7 @@ static void timer_main(void *arg)
     }
     c->wait_rc = goc_wg_wait(c->wg);
     int64_t t1 = goc_now();
+    sample_counts(c->s, &u0, c->n);
     goc_wg_free(c->wg);
 
     c->s->span_ns = t1 - t0;
@@ -788,6 +859,7 @@ static bool bench_timers(const bench_opts *o)
     json_num("p50_us", m.fig[0]);
     json_num("p99_us", m.fig[1]);
     json_num("total_ms", m.fig[2]);
+    json_counts(&m, "sleeper");
     json_end(m.ok);
     ok = m.ok;
 out:
@@ -868,6 +940,7 @@ static void pingpong_main(void *arg)
         goto out;
     }
 
+    count_mark u0 = counts_now();
     int64_t t0 = goc_now();
     goc_task *a = goc_spawn(pingpong_a, c);
     goc_task *b = goc_spawn(pingpong_b, c);
@@ -879,6 +952,7 @@ static void pingpong_main(void *arg)
     int rca = a ? goc_join(a, NULL) : -1;
     int rcb = b ? goc_join(b, NULL) : -1;
     int64_t t1 = goc_now();
+    sample_counts(c->s, &u0, c->n);
 
     c->s->span_ns = t1 - t0;
     c->s->fig[0] = (double)(t1 - t0) / (double)c->n;
@@ -905,6 +979,7 @@ static bool bench_pingpong(const bench_opts *o)
 {
     sample m = run_median(o, o->workers, pingpong_measure, NULL);
     json_begin(o, m.workers, o->n, m.fig[0], "ns/roundtrip");
+    json_counts(&m, "roundtrip");
     json_end(m.ok);
     return m.ok;
 }
@@ -980,6 +1055,7 @@ static void mpmc_main(void *arg)
     goc_task *prod[MPMC_PRODUCERS], *cons[MPMC_CONSUMERS];
     bool join_failed = false;
 
+    count_mark u0 = counts_now();
     int64_t t0 = goc_now();
     for (int k = 0; k < MPMC_PRODUCERS; k++) {
         c->prod[k] = (mpmc_arg){ .c = c, .k = k };
@@ -997,6 +1073,7 @@ static void mpmc_main(void *arg)
         if (!cons[k] || goc_join(cons[k], NULL) != 0)
             join_failed = true;
     int64_t t1 = goc_now();
+    sample_counts(c->s, &u0, c->n);
 
     goc_chan_free(c->ch);
     c->sum = 0;
@@ -1031,6 +1108,7 @@ static bool bench_mpmc(const bench_opts *o)
 {
     sample m = run_median(o, o->workers, mpmc_measure, NULL);
     json_begin(o, m.workers, o->n, m.fig[0], "Mmsg/s");
+    json_counts(&m, "message");
     json_end(m.ok);
     return m.ok;
 }
@@ -1100,6 +1178,7 @@ static void select_main(void *arg)
     for (int k = 0; k < SELECT_CHANS; k++)
         cases[k] = (goc_case){ .ch = c->ch[k], .op = GOC_RECV, .elem = &v };
 
+    count_mark u0 = counts_now();
     int64_t t0 = goc_now();
     for (int k = 0; k < SELECT_CHANS; k++) {
         t[k] = goc_spawn(select_sender, &c->args[k]);
@@ -1127,6 +1206,7 @@ static void select_main(void *arg)
         c->sum += v;
     }
     int64_t t1 = goc_now();
+    sample_counts(c->s, &u0, c->n);
 
     for (int k = 0; k < SELECT_CHANS; k++) /* after a failed select: unblock the senders */
         if (cases[k].ch)
@@ -1170,6 +1250,7 @@ static bool bench_select(const bench_opts *o)
 {
     sample m = run_median(o, o->workers, select_measure, NULL);
     json_begin(o, m.workers, o->n, m.fig[0], "ns/select");
+    json_counts(&m, "select");
     json_end(m.ok);
     return m.ok;
 }
@@ -1258,6 +1339,7 @@ static void sieve_main(void *arg)
     }
     c->nchans = 1;
 
+    count_mark u0 = counts_now();
     int64_t t0 = goc_now();
     goc_wg_add(c->wg, 1);
     if (goc_go(sieve_generate, c) != 0) {
@@ -1290,6 +1372,7 @@ static void sieve_main(void *arg)
         last = next;
     }
     int64_t t1 = goc_now();
+    sample_counts(c->s, &u0, c->n);
 
     atomic_store(&c->stop, 1);
     while (goc_chan_recv(last, NULL) == 0)
@@ -1356,6 +1439,7 @@ static bool bench_sieve(const bench_opts *o)
     sample m = run_median(o, o->workers, sieve_measure, &c);
     json_begin(o, m.workers, o->n, m.fig[0], "ms");
     json_int("last_prime", (long long)ref[o->n - 1]);
+    json_counts(&m, "prime");
     json_end(m.ok);
     ok = m.ok;
 out:
@@ -1439,6 +1523,7 @@ static void skynet_main(void *arg)
     skynet_ctx *c = arg;
     c->s->workers = goc_workers();
 
+    count_mark u0 = counts_now();
     int64_t t0 = goc_now();
     goc_chan *root = goc_chan_make(sizeof(int64_t), 1);
     if (!root) {
@@ -1450,6 +1535,7 @@ static void skynet_main(void *arg)
     if (rc == 0)
         rc = goc_chan_recv(root, &c->sum);
     int64_t t1 = goc_now();
+    sample_counts(c->s, &u0, c->n);
     goc_chan_free(root);
 
     int64_t want = (int64_t)c->n * (int64_t)(c->n - 1) / 2;
@@ -1476,6 +1562,7 @@ static bool bench_skynet(const bench_opts *o)
     json_begin(o, m.workers, o->n, m.fig[0], "ms");
     json_int("fanout", SKYNET_FANOUT);
     json_str("node_chan", "buffered, capacity 10");
+    json_counts(&m, "leaf");
     json_end(m.ok);
     return m.ok;
 }
@@ -1695,11 +1782,13 @@ static void echo_client_main(void *arg)
     }
     int rc = goc_wg_wait(c->ready);
 
+    count_mark u0 = counts_now();
     int64_t t0 = goc_now();
     goc_chan_close(c->start);
     if (rc == 0)
         rc = goc_wg_wait(c->done);
     int64_t t1 = goc_now();
+    sample_counts(c->s, &u0, (double)c->conns * (double)c->msgs);
 
     c->main_err = rc;
     if (rc == 0) { /* otherwise coroutines may still use them: goc_run cancels those */
@@ -1776,6 +1865,7 @@ static bool bench_echo_client(const bench_opts *o)
     json_int("msg_size", (long long)c.size);
     json_int("round_trips", c.conns * c.msgs);
     json_num("secs", m.fig[1]);
+    json_counts(&m, "roundtrip");
     json_end(m.ok);
     free(bufs);
     free(c.conn);

@@ -19,6 +19,11 @@
  * while the poller worker was busy, it harvests itself and takes the
  * poller role back (check_netpoll).
  *
+ * And it is the quiet thread that gives stack memory back: about once a
+ * second it runs the stack scavenger (stack.c), which releases the pages
+ * of free stacks beyond the warm bound that no worker reached since the
+ * previous call. Workers never do.
+ *
  * Reads only atomics (nswitch, cur_id, the run queue); never touches a
  * coroutine, except through the netpoller's harvest, which makes parked
  * socket waiters runnable as any waker does.
@@ -33,6 +38,7 @@
 
 #define SAMPLE_NS 20000000LL
 #define STALL_NS 100000000LL
+#define SCAVENGE_NS 1000000000LL
 
 typedef struct stall {
     uint64_t nswitch;
@@ -105,7 +111,7 @@ static void *monitor_main(void *arg)
     stall *st = calloc((size_t)rt->nworkers, sizeof *st);
     if (!st)
         return NULL;
-    int64_t prev = goc_now();
+    int64_t prev = goc_now(), last_scavenge = prev;
     uint64_t harvests = 0;
     pthread_mutex_lock(&rt->mon_lock);
     while (!rt->mon_stop) {
@@ -123,6 +129,12 @@ static void *monitor_main(void *arg)
         for (int i = 0; i < rt->nworkers; i++)
             check_worker(rt, &rt->workers[i], &st[i], now, prev);
         check_netpoll(rt, &harvests);
+        if (now - last_scavenge >= SCAVENGE_NS) {
+            last_scavenge = now;
+            pthread_mutex_unlock(&rt->mon_lock); /* a stop need not wait for madvise */
+            goc__stack_scavenge(&rt->stacks);
+            pthread_mutex_lock(&rt->mon_lock);
+        }
         prev = now;
     }
     pthread_mutex_unlock(&rt->mon_lock);
