@@ -654,7 +654,8 @@ for row in order:
             continue
         vals = ["-" if rec.get(k) is None else "%.4g" % rec[k] for k in COUNT_KEYS]
         by = rec.get("counted_by", "getrusage")
-        crow.append([row, impl, rec.get("counts_per", "?")] + vals + [by])
+        per = rec.get("counts_per") or (rows[row].get("goc") or {}).get("counts_per", "?")
+        crow.append([row, impl, per] + vals + [by])
 if crow:
     print()
     chead = ["counts per op", "impl", "per"] + list(COUNT_KEYS) + ["counted by"]

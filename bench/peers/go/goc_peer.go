@@ -2,7 +2,7 @@
 //
 //	goc-peer-go <workload|all|list> [--workers N] [--n N] [--runs R] [--stack-size B]
 //	goc-peer-go echo-server --port P [--host H] [--workers N]
-//	goc-peer-go echo-client --port P [--host H] [--conns C] [--msgs M] [--size B]
+//	goc-peer-go echo-client --port P [--host H] [--workers N] [--conns C] [--msgs M] [--size B]
 //
 // The same workloads, sizes, checks and JSON lines as bench/goc-bench.c,
 // written the way a Go programmer would, with runtime.GOMAXPROCS set to the
@@ -12,6 +12,16 @@
 // count). idle always runs once (a second run would reuse the first one's
 // memory). --stack-size is accepted and ignored: goroutine stacks start at
 // 2 KiB and grow, there is no knob.
+//
+// Every line also carries "minflt", "nvcsw" and "nivcsw": the process's minor
+// page faults and voluntary / involuntary context switches (getrusage
+// RUSAGE_SELF, all threads) over the timed span, per operation of the
+// workload (see perOp and each workload's comment); medians like the rest.
+//
+// echo-client honours --workers like every workload: "goc-peer-go echo-client
+// --workers 1 --port P" is the Go client, at GOMAXPROCS=1, used to drive
+// goc's echo server (so that the client takes one core and the server the
+// other on a 2-core machine).
 //
 // Build: cd bench/peers/go && go build -o ../../../build/bench/goc-peer-go .
 // (http_hello.go beside it is a program of its own, kept out of this one by
@@ -72,6 +82,29 @@ type sample struct {
 	workers int
 	span    time.Duration // decides whether to repeat
 	fig     [8]float64    // the workload's figures; medians per index
+}
+
+// figCounts: fig[figCounts:] holds every workload's minflt, nvcsw, nivcsw
+// per op (perOp); a workload's own figures use the indices below it.
+const figCounts = 5
+
+// rusage is the part of getrusage(RUSAGE_SELF) every line reports.
+type rusage struct{ minflt, nvcsw, nivcsw int64 }
+
+// usageNow reads it; taken right beside the clock readings that bound a
+// timed span, so that both cover the same work.
+func usageNow() rusage {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru) // cannot fail: RUSAGE_SELF, a valid buffer
+	return rusage{int64(ru.Minflt), int64(ru.Nvcsw), int64(ru.Nivcsw)}
+}
+
+// perOp: minflt, nvcsw, nivcsw from u0 to u1 divided by ops, the count the
+// workload's value is per (no ops: NaN or an infinity, which num prints as
+// null).
+func perOp(u0, u1 rusage, ops int) []float64 {
+	d := func(a, b int64) float64 { return float64(b-a) / float64(ops) }
+	return []float64{d(u0.minflt, u1.minflt), d(u0.nvcsw, u1.nvcsw), d(u0.nivcsw, u1.nivcsw)}
 }
 
 func median(v []float64) float64 {
@@ -184,7 +217,22 @@ func begin(o opts, workers int, n int, value float64, unit string) *jsonLine {
 	return j
 }
 
-func (j *jsonLine) end(ok bool) {
+// count prints a count per operation like goc-bench: 4 significant digits
+// (a fault per 10,000 goroutines is a figure, not 0).
+func (j *jsonLine) count(k string, v float64) {
+	j.key(k)
+	if v != v || v > 1e300 || v < -1e300 {
+		j.b.WriteString("null")
+		return
+	}
+	j.b.WriteString(strconv.FormatFloat(v, 'g', 4, 64))
+}
+
+// end adds the per-op counts (perOp's three) and ok, and prints the line.
+func (j *jsonLine) end(counts []float64, ok bool) {
+	j.count("minflt", counts[0])
+	j.count("nvcsw", counts[1])
+	j.count("nivcsw", counts[2])
 	j.bool("ok", ok)
 	j.b.WriteString("}\n")
 	os.Stdout.WriteString(j.b.String())
@@ -197,19 +245,21 @@ func benchSpawn(o opts) bool {
 	m := runMedian(o, func() sample {
 		s := sample{workers: setWorkers(o.workers)}
 		var wg sync.WaitGroup
-		t0 := time.Now()
+		u0, t0 := usageNow(), time.Now()
 		wg.Add(o.n)
 		for i := 0; i < o.n; i++ {
 			go func() { wg.Done() }()
 		}
 		wg.Wait()
 		s.span = time.Since(t0)
+		u1 := usageNow()
+		copy(s.fig[figCounts:], perOp(u0, u1, o.n)) // per goroutine
 		s.fig[0] = float64(s.span.Nanoseconds()) / float64(o.n)
 		s.ok = true // wg.Wait returned: all N ran (Go panics on a negative count)
 		return s
 	})
 	j := begin(o, m.workers, o.n, m.fig[0], "ns/coroutine")
-	j.end(m.ok)
+	j.end(m.fig[figCounts:], m.ok)
 	return m.ok
 }
 
@@ -222,7 +272,7 @@ func benchYield(o opts) bool {
 		s := sample{workers: setWorkers(o.workers)}
 		var count [2]int
 		var wg sync.WaitGroup
-		t0 := time.Now()
+		u0, t0 := usageNow(), time.Now()
 		wg.Add(2)
 		for k := 0; k < 2; k++ {
 			go func(k int) {
@@ -236,12 +286,14 @@ func benchYield(o opts) bool {
 		}
 		wg.Wait()
 		s.span = time.Since(t0)
+		u1 := usageNow()
 		s.fig[0] = float64(s.span.Nanoseconds()) / (2 * float64(o.n))
+		copy(s.fig[figCounts:], perOp(u0, u1, 2*o.n)) // per switch
 		s.ok = count[0] == o.n && count[1] == o.n
 		return s
 	})
 	j := begin(o, m.workers, o.n, m.fig[0], "ns/switch")
-	j.end(m.ok)
+	j.end(m.fig[figCounts:], m.ok)
 	return m.ok
 }
 
@@ -249,6 +301,8 @@ func benchYield(o opts) bool {
 // N (64) goroutines each run 2^24 steps of xorshift64; ms for all, and
 // speedup = time at GOMAXPROCS=1 / time now. Check: every result equals the
 // value computed once up front. (Go has no public P id, so no workers_seen.)
+// The value is ms for all N jobs, not per op: the counts are per job (/ N),
+// and those of the run at the worker count asked for (not the 1-worker one).
 
 const cpuSteps = 1 << 24
 const cpuSeed = 0x9E3779B97F4A7C15
@@ -270,7 +324,7 @@ func benchCPU(o opts) bool {
 			s := sample{workers: setWorkers(workers)}
 			results := make([]uint64, o.n)
 			var wg sync.WaitGroup
-			t0 := time.Now()
+			u0, t0 := usageNow(), time.Now()
 			wg.Add(o.n)
 			for i := 0; i < o.n; i++ {
 				go func(i int) {
@@ -280,7 +334,9 @@ func benchCPU(o opts) bool {
 			}
 			wg.Wait()
 			s.span = time.Since(t0)
+			u1 := usageNow()
 			s.fig[0] = float64(s.span.Nanoseconds()) / 1e6
+			copy(s.fig[figCounts:], perOp(u0, u1, o.n)) // per job
 			s.ok = true
 			for _, r := range results {
 				s.ok = s.ok && r == expected
@@ -297,7 +353,7 @@ func benchCPU(o opts) bool {
 	}
 	j := begin(o, tn.workers, o.n, tn.fig[0], "ms")
 	j.num("speedup", speedup)
-	j.end(ok)
+	j.end(tn.fig[figCounts:], ok)
 	return ok
 }
 
@@ -306,7 +362,10 @@ func benchCPU(o opts) bool {
 // them all (the same as goc-bench). Resident memory growth per
 // goroutine (VmRSS after all are parked - before, after runtime.GC and
 // debug.FreeOSMemory), "pte_bytes" from VmPTE, and "wake_ms" from releasing
-// the gate until all have exited. Always one run.
+// the gate until all have exited. Always one run. The counts cover the
+// goroutines' whole life, from the "before" reading through parking to the
+// last exit after the wake, per goroutine (so the polling and 20 ms sleeps
+// of main are in them: a few dozen switches, nothing per goroutine).
 
 // procStatusKB reads a "Vm...:" line of /proc/self/status, in kB, or -1.
 func procStatusKB(field string) int64 {
@@ -341,7 +400,7 @@ func benchIdle(o opts) bool {
 	debug.FreeOSMemory()
 	rssBefore, pteBefore := procStatusKB("VmRSS"), procStatusKB("VmPTE")
 
-	t0 := time.Now()
+	u0, t0 := usageNow(), time.Now()
 	for i := 0; i < o.n; i++ {
 		go func() {
 			atomic.AddInt64(&parked, 1)
@@ -362,6 +421,7 @@ func benchIdle(o opts) bool {
 		done.Wait()
 	}
 	wake := time.Since(w0)
+	u1 := usageNow()
 
 	ok := allParked && rssBefore >= 0 && rssAfter >= 0
 	j := begin(o, workers, o.n, float64(rssAfter-rssBefore)*1024/float64(o.n), "bytes/coroutine")
@@ -369,7 +429,7 @@ func benchIdle(o opts) bool {
 	j.num("pte_bytes", float64(pteAfter-pteBefore)*1024/float64(o.n))
 	j.str("parked_on", "channel receive")
 	j.str("note", "goroutine stacks start at 2 KiB and grow; --stack-size does not apply")
-	j.end(ok)
+	j.end(perOp(u0, u1, o.n), ok) // per parked goroutine
 	return ok
 }
 
@@ -392,7 +452,7 @@ func benchTimers(o opts) bool {
 		s := sample{workers: setWorkers(o.workers)}
 		late := make([]int64, o.n)
 		var wg sync.WaitGroup
-		t0 := time.Now()
+		u0, t0 := usageNow(), time.Now()
 		wg.Add(o.n)
 		for i := 0; i < o.n; i++ {
 			go func(i int) {
@@ -404,10 +464,12 @@ func benchTimers(o opts) bool {
 		}
 		wg.Wait()
 		s.span = time.Since(t0)
+		u1 := usageNow()
 		sort.Slice(late, func(a, b int) bool { return late[a] < late[b] })
 		s.fig[0] = float64(percentile(late, 0.50)) / 1e3
 		s.fig[1] = float64(percentile(late, 0.99)) / 1e3
 		s.fig[2] = float64(s.span.Nanoseconds()) / 1e6
+		copy(s.fig[figCounts:], perOp(u0, u1, o.n)) // per sleeper
 		s.ok = late[0] >= 0
 		if !s.ok {
 			fmt.Fprintf(os.Stderr, "timers: woke early by %d ns\n", -late[0])
@@ -418,7 +480,7 @@ func benchTimers(o opts) bool {
 	j.num("p50_us", m.fig[0])
 	j.num("p99_us", m.fig[1])
 	j.num("total_ms", m.fig[2])
-	j.end(m.ok)
+	j.end(m.fig[figCounts:], m.ok)
 	return m.ok
 }
 
@@ -433,7 +495,7 @@ func benchPingpong(o opts) bool {
 		ping, pong := make(chan int64), make(chan int64)
 		var final int64
 		var wg sync.WaitGroup
-		t0 := time.Now()
+		u0, t0 := usageNow(), time.Now()
 		wg.Add(2)
 		go func() {
 			c := int64(0)
@@ -453,7 +515,9 @@ func benchPingpong(o opts) bool {
 		}()
 		wg.Wait()
 		s.span = time.Since(t0)
+		u1 := usageNow()
 		s.fig[0] = float64(s.span.Nanoseconds()) / float64(o.n)
+		copy(s.fig[figCounts:], perOp(u0, u1, o.n)) // per round trip
 		s.ok = final == int64(o.n)
 		if !s.ok {
 			fmt.Fprintf(os.Stderr, "pingpong: counter %d, want %d\n", final, o.n)
@@ -461,7 +525,7 @@ func benchPingpong(o opts) bool {
 		return s
 	})
 	j := begin(o, m.workers, o.n, m.fig[0], "ns/roundtrip")
-	j.end(m.ok)
+	j.end(m.fig[figCounts:], m.ok)
 	return m.ok
 }
 
@@ -480,7 +544,7 @@ func benchMPMC(o opts) bool {
 		ch := make(chan int64, mpmcCap)
 		var sums, counts [mpmcConsumers]int64
 		var prod, cons sync.WaitGroup
-		t0 := time.Now()
+		u0, t0 := usageNow(), time.Now()
 		prod.Add(mpmcProducers)
 		cons.Add(mpmcConsumers)
 		for p := 0; p < mpmcProducers; p++ {
@@ -506,12 +570,14 @@ func benchMPMC(o opts) bool {
 		close(ch)
 		cons.Wait()
 		s.span = time.Since(t0)
+		u1 := usageNow()
 		var sum, count int64
 		for c := 0; c < mpmcConsumers; c++ {
 			sum += sums[c]
 			count += counts[c]
 		}
 		s.fig[0] = float64(o.n) / s.span.Seconds() / 1e6
+		copy(s.fig[figCounts:], perOp(u0, u1, o.n)) // per message
 		s.ok = sum == want && count == int64(o.n)
 		if !s.ok {
 			fmt.Fprintf(os.Stderr, "mpmc: count %d sum %d, want %d and %d\n", count, sum, o.n, want)
@@ -519,7 +585,7 @@ func benchMPMC(o opts) bool {
 		return s
 	})
 	j := begin(o, m.workers, o.n, m.fig[0], "Mmsg/s")
-	j.end(m.ok)
+	j.end(m.fig[figCounts:], m.ok)
 	return m.ok
 }
 
@@ -541,7 +607,7 @@ func benchSelect(o opts) bool {
 		for k := range chans {
 			chans[k] = make(chan int64)
 		}
-		t0 := time.Now()
+		u0, t0 := usageNow(), time.Now()
 		for k := 0; k < selectChans; k++ {
 			go func(k int) {
 				for i := int64(k); i < int64(o.n); i += selectChans {
@@ -586,7 +652,9 @@ func benchSelect(o opts) bool {
 			sum += v
 		}
 		s.span = time.Since(t0)
+		u1 := usageNow()
 		s.fig[0] = float64(s.span.Nanoseconds()) / float64(o.n)
+		copy(s.fig[figCounts:], perOp(u0, u1, o.n)) // per value received
 		s.ok = sum == want
 		total := int64(0)
 		for k := 0; k < selectChans; k++ {
@@ -601,7 +669,7 @@ func benchSelect(o opts) bool {
 		return s
 	})
 	j := begin(o, m.workers, o.n, m.fig[0], "ns/select")
-	j.end(m.ok)
+	j.end(m.fig[figCounts:], m.ok)
 	return m.ok
 }
 
@@ -610,7 +678,9 @@ func benchSelect(o opts) bool {
 // 4, ... on an unbuffered channel; the main goroutine takes a prime from
 // the last channel of the chain and puts a new filter goroutine after it.
 // ms until the K-th prime has arrived. Check: the K primes equal those of
-// a plain trial division (and the 3000th is 27449).
+// a plain trial division (and the 3000th is 27449). The value is ms for
+// all K, not per op: the counts are per prime (/ K), that is per filter
+// stage, as each prime adds one filter goroutine and one channel.
 // Shutting down (outside the timing): the main goroutine sets a flag; the
 // generator sees it after its next send and closes its channel, each filter
 // closes its output when its input is closed, and main drains the last one.
@@ -657,7 +727,7 @@ func benchSieve(o opts) bool {
 		s := sample{workers: setWorkers(o.workers)}
 		primes := make([]int64, 0, o.n)
 		var stop int32
-		t0 := time.Now()
+		u0, t0 := usageNow(), time.Now()
 		ch := make(chan int64)
 		go sieveGenerate(ch, &stop)
 		for i := 0; i < o.n; i++ {
@@ -668,10 +738,12 @@ func benchSieve(o opts) bool {
 			ch = ch1
 		}
 		s.span = time.Since(t0)
+		u1 := usageNow()
 		atomic.StoreInt32(&stop, 1)
 		for range ch {
 		}
 		s.fig[0] = float64(s.span.Nanoseconds()) / 1e6
+		copy(s.fig[figCounts:], perOp(u0, u1, o.n)) // per prime
 		s.ok = len(primes) == len(ref)
 		for i := 0; s.ok && i < len(ref); i++ {
 			s.ok = primes[i] == ref[i]
@@ -685,7 +757,7 @@ func benchSieve(o opts) bool {
 	})
 	j := begin(o, m.workers, o.n, m.fig[0], "ms")
 	j.int("last_prime", ref[len(ref)-1])
-	j.end(m.ok)
+	j.end(m.fig[figCounts:], m.ok)
 	return m.ok
 }
 
@@ -694,7 +766,9 @@ func benchSieve(o opts) bool {
 // a channel of capacity 10, starts its (up to) 10 children on even shares
 // of its range, sums the 10 subtotals they send on it and sends the sum on
 // its parent's channel; leaf i sends i. ms for the whole tree. Check:
-// sum == N(N-1)/2 (499999500000 for 1,000,000 leaves).
+// sum == N(N-1)/2 (499999500000 for 1,000,000 leaves). The value is ms
+// for the tree, not per op: the counts are per leaf (/ N; the tree has
+// about 1.11 N goroutines in all).
 
 const skynetFanout = 10
 
@@ -728,12 +802,14 @@ func benchSkynet(o opts) bool {
 	want := int64(o.n) * int64(o.n-1) / 2
 	m := runMedian(o, func() sample {
 		s := sample{workers: setWorkers(o.workers)}
-		t0 := time.Now()
+		u0, t0 := usageNow(), time.Now()
 		root := make(chan int64, 1)
 		go skynet(root, 0, int64(o.n))
 		sum := <-root
 		s.span = time.Since(t0)
+		u1 := usageNow()
 		s.fig[0] = float64(s.span.Nanoseconds()) / 1e6
+		copy(s.fig[figCounts:], perOp(u0, u1, o.n)) // per leaf
 		s.ok = sum == want
 		if !s.ok {
 			fmt.Fprintf(os.Stderr, "skynet: sum %d, want %d\n", sum, want)
@@ -743,7 +819,7 @@ func benchSkynet(o opts) bool {
 	j := begin(o, m.workers, o.n, m.fig[0], "ms")
 	j.int("fanout", skynetFanout)
 	j.str("node_chan", "buffered, capacity 10")
-	j.end(m.ok)
+	j.end(m.fig[figCounts:], m.ok)
 	return m.ok
 }
 
@@ -751,7 +827,7 @@ func benchSkynet(o opts) bool {
 // TCP echo, the twin of goc-bench's echo-server and echo-client:
 //
 //	goc-peer-go echo-server --port P [--host H] [--workers N]
-//	goc-peer-go echo-client --port P [--host H] [--conns 64] [--msgs 20000] [--size 64]
+//	goc-peer-go echo-client --port P [--host H] [--workers N] [--conns 64] [--msgs 20000] [--size 64]
 //
 // The server is what a Go programmer writes: net.Listen, one goroutine per
 // connection reading up to 16 KiB and writing back what it read, until the
@@ -762,6 +838,7 @@ func benchSkynet(o opts) bool {
 // (io.ReadFull) before the next; round trips/s over the span from releasing
 // the connections to the last echo. Check: every echo equals the message,
 // a pattern seeded by connection and sequence number (as goc-bench's).
+// The counts are the client process's, per round trip echoed.
 
 const (
 	echoConns     = 64
@@ -882,7 +959,7 @@ func benchEchoClient(o opts) bool {
 		echoed := make([]int, conns)
 		errs := make([]error, conns)
 		var wg sync.WaitGroup
-		t0 := time.Now()
+		u0, t0 := usageNow(), time.Now()
 		for i, c := range cs {
 			if c == nil {
 				continue
@@ -896,6 +973,7 @@ func benchEchoClient(o opts) bool {
 		}
 		wg.Wait()
 		s.span = time.Since(t0)
+		u1 := usageNow()
 		total := 0
 		for i := range cs {
 			total += echoed[i]
@@ -909,6 +987,7 @@ func benchEchoClient(o opts) bool {
 		secs := s.span.Seconds()
 		s.fig[0] = float64(total) / secs
 		s.fig[1] = secs
+		copy(s.fig[figCounts:], perOp(u0, u1, total)) // per round trip
 		s.ok = failed == 0 && total == conns*o.n
 		if failed > 0 {
 			fmt.Fprintf(os.Stderr, "echo-client: %d of %d connections to %s failed, the first: %v\n",
@@ -924,7 +1003,7 @@ func benchEchoClient(o opts) bool {
 	j.int("msg_size", int64(size))
 	j.int("round_trips", int64(conns*o.n))
 	j.num("secs", m.fig[1])
-	j.end(m.ok)
+	j.end(m.fig[figCounts:], m.ok)
 	return m.ok
 }
 
@@ -958,7 +1037,7 @@ var workloads = []workload{
 func usage() {
 	fmt.Fprintln(os.Stderr, "usage: goc-peer-go <workload|all|list> [--workers N] [--n N] [--runs R] [--stack-size B]")
 	fmt.Fprintln(os.Stderr, "       goc-peer-go echo-server --port P [--host H] [--workers N]")
-	fmt.Fprintln(os.Stderr, "       goc-peer-go echo-client --port P [--host H] [--conns C] [--msgs M] [--size B]")
+	fmt.Fprintln(os.Stderr, "       goc-peer-go echo-client --port P [--host H] [--workers N] [--conns C] [--msgs M] [--size B]")
 	fmt.Fprintln(os.Stderr, "workloads ('all' runs those without *):")
 	for _, w := range workloads {
 		star := " "

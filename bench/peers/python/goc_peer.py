@@ -22,12 +22,18 @@ always says what was used. (sieve at K=3000 takes about 16 s and skynet at
 1,000,000 leaves about 13 s and 1.5 GB in CPython 3.11 on a 2-core machine:
 both keep goc-bench's sizes.)
 
+Every line also carries "minflt", "nvcsw" and "nivcsw": the process's minor
+page faults and voluntary / involuntary context switches (getrusage
+RUSAGE_SELF) over the timed span, per operation of the workload (see
+per_op and each workload's comment); medians like the rest.
+
 Channels are asyncio.Queue; where goc uses an unbuffered channel this uses
 Queue(maxsize=1), and select is asyncio.wait(FIRST_COMPLETED) over one get
 task per queue (see the "channels" section and each line's "note").
 """
 import asyncio
 import gc
+import resource
 import statistics
 import sys
 import time
@@ -54,6 +60,22 @@ def percentile(sorted_vals, p):
     return sorted_vals[min(max(rank, 1), n) - 1]
 
 
+# ------------------------------------------------------------ counts
+
+def usage_now():
+    """(minflt, nvcsw, nivcsw) from getrusage(RUSAGE_SELF); taken right beside
+    the clock readings that bound a timed span, so both cover the same work."""
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_minflt, ru.ru_nvcsw, ru.ru_nivcsw
+
+
+def per_op(u0, u1, ops):
+    """The three counts from u0 to u1 divided by ops, the count the workload's
+    value is per (no ops: NaN, printed as null). A measure() appends them to
+    its figures, so run_median takes their medians; emit gets figs[-3:]."""
+    return [(b - a) / ops if ops else float("nan") for a, b in zip(u0, u1)]
+
+
 # ------------------------------------------------------------ JSON output
 
 def fmt_num(v):
@@ -65,8 +87,9 @@ def fmt_num(v):
     return "0" if s == "-0" else s
 
 
-def emit(opts, n, value, unit, ok, **extra):
-    """One JSON line: workload, workers, n, value, unit, extras..., ok."""
+def emit(opts, n, value, unit, ok, counts, **extra):
+    """One JSON line: workload, workers, n, value, unit, extras..., the three
+    per-op counts (per_op's), ok."""
     parts = ['"workload":"%s"' % opts["workload"], '"workers":1', '"n":%d' % n,
              '"value":%s' % fmt_num(value), '"unit":"%s"' % unit]
     for k, v in extra.items():
@@ -78,6 +101,9 @@ def emit(opts, n, value, unit, ok, **extra):
             parts.append('"%s":%s' % (k, fmt_num(v)))
         else:
             parts.append('"%s":"%s"' % (k, v))
+    for k, v in zip(("minflt", "nvcsw", "nivcsw"), counts):
+        # 4 significant digits, like goc-bench: 1e-4 per task is a figure
+        parts.append('"%s":%s' % (k, "null" if v != v else "%.4g" % v))
     parts.append('"ok":%s' % ("true" if ok else "false"))
     print("{" + ",".join(parts) + "}", flush=True)
 
@@ -117,15 +143,15 @@ def bench_spawn(opts):
             if state["left"] == 0:
                 done.set()
 
-        t0 = time.perf_counter_ns()
+        u0, t0 = usage_now(), time.perf_counter_ns()
         tasks = [asyncio.create_task(child()) for _ in range(n)]
         await done.wait()
-        t1 = time.perf_counter_ns()
+        t1, u1 = time.perf_counter_ns(), usage_now()
         ok = state["left"] == 0 and all(t.done() or not t.cancelled() for t in tasks)
-        return ok, t1 - t0, [(t1 - t0) / n]
+        return ok, t1 - t0, [(t1 - t0) / n] + per_op(u0, u1, n)  # per task
 
     ok, figs = run_median(opts, lambda: asyncio.run(main()))
-    emit(opts, n, figs[0], "ns/coroutine", ok)
+    emit(opts, n, figs[0], "ns/coroutine", ok, figs[-3:])
     return ok
 
 
@@ -145,13 +171,14 @@ def bench_yield(opts):
                 i += 1
             count[k] = i
 
-        t0 = time.perf_counter_ns()
+        u0, t0 = usage_now(), time.perf_counter_ns()
         await asyncio.gather(loop(0), loop(1))
-        t1 = time.perf_counter_ns()
-        return count == [n, n], t1 - t0, [(t1 - t0) / (2 * n)]
+        t1, u1 = time.perf_counter_ns(), usage_now()
+        ok = count == [n, n]
+        return ok, t1 - t0, [(t1 - t0) / (2 * n)] + per_op(u0, u1, 2 * n)  # per switch
 
     ok, figs = run_median(opts, lambda: asyncio.run(main()))
-    emit(opts, n, figs[0], "ns/switch", ok)
+    emit(opts, n, figs[0], "ns/switch", ok, figs[-3:])
     return ok
 
 
@@ -162,6 +189,7 @@ def bench_yield(opts):
 # (measured ms * 64 / n: with one thread the time is linear in the job
 # count); "measured_ms" is the raw figure. The expected result is goc-bench's
 # (CPU_EXPECTED, checked against one job computed here when n allows).
+# The value is ms, not per op: the counts are per job run (/ n, not scaled).
 
 CPU_STEPS = 1 << 24
 CPU_SEED = 0x9E3779B97F4A7C15
@@ -186,10 +214,10 @@ def bench_cpu(opts):
         async def job(i):
             results[i] = cpu_job(CPU_SEED, CPU_STEPS)
 
-        t0 = time.perf_counter_ns()
+        u0, t0 = usage_now(), time.perf_counter_ns()
         await asyncio.gather(*(job(i) for i in range(n)))
-        t1 = time.perf_counter_ns()
-        return True, t1 - t0, [(t1 - t0) / 1e6]
+        t1, u1 = time.perf_counter_ns(), usage_now()
+        return True, t1 - t0, [(t1 - t0) / 1e6] + per_op(u0, u1, n)  # per job
 
     _, figs = run_median(opts, lambda: asyncio.run(main()))
     # Computed once, up front in goc-bench; here after the timed runs (same
@@ -200,14 +228,17 @@ def bench_cpu(opts):
     extra = {"speedup": 1.0, "measured_ms": measured, "workers_seen": 1}
     if n != CPU_JOBS_REF:
         extra["note"] = "value scaled to %d jobs from n=%d (one thread: linear)" % (CPU_JOBS_REF, n)
-    emit(opts, n, measured * CPU_JOBS_REF / n, "ms", ok, **extra)
+    emit(opts, n, measured * CPU_JOBS_REF / n, "ms", ok, figs[-3:], **extra)
     return ok
 
 
 # ================================================================ idle
 # N tasks parked on one asyncio.Event; RSS growth per task (VmRSS after all
 # are parked - before, after gc.collect()), "pte_bytes" from VmPTE,
-# "wake_ms" from gate.set() until all have exited. Always one run.
+# "wake_ms" from gate.set() until all have exited. Always one run. The
+# counts cover the tasks' whole life, from the "before" reading through
+# parking to the last exit after the wake, per task (main's 1 ms polls and
+# 20 ms sleep are in them: a few dozen switches, nothing per task).
 
 def proc_status_kb(field):
     try:
@@ -237,6 +268,7 @@ def bench_idle(opts):
 
         gc.collect()
         rss0, pte0 = proc_status_kb("VmRSS"), proc_status_kb("VmPTE")
+        u0 = usage_now()
         tasks = [asyncio.create_task(child()) for _ in range(n)]
         t0 = time.perf_counter_ns()
         while state["parked"] < n and time.perf_counter_ns() - t0 < 120e9:
@@ -249,13 +281,14 @@ def bench_idle(opts):
         gate.set()
         if all_parked:
             await done.wait()
-        w1 = time.perf_counter_ns()
+        w1, u1 = time.perf_counter_ns(), usage_now()
         del tasks
         ok = all_parked and state["left"] == 0 and rss0 >= 0 and rss1 >= 0
-        return ok, (rss1 - rss0) * 1024 / n, (pte1 - pte0) * 1024 / n, (w1 - w0) / 1e6
+        return (ok, (rss1 - rss0) * 1024 / n, (pte1 - pte0) * 1024 / n, (w1 - w0) / 1e6,
+                per_op(u0, u1, n))  # per parked task
 
-    ok, per, pte, wake_ms = asyncio.run(main())
-    emit(opts, n, per, "bytes/coroutine", ok, wake_ms=wake_ms, pte_bytes=pte,
+    ok, per, pte, wake_ms, counts = asyncio.run(main())
+    emit(opts, n, per, "bytes/coroutine", ok, counts, wake_ms=wake_ms, pte_bytes=pte,
          parked_on="asyncio.Event",
          note="asyncio coroutines have no stacks; --stack-size does not apply")
     return ok
@@ -289,19 +322,19 @@ def bench_timers(opts):
             await asyncio.sleep(d / 1e9)
             late[i] = time.monotonic_ns() - deadline
 
-        t0 = time.perf_counter_ns()
+        u0, t0 = usage_now(), time.perf_counter_ns()
         await asyncio.gather(*(child(i) for i in range(n)))
-        t1 = time.perf_counter_ns()
+        t1, u1 = time.perf_counter_ns(), usage_now()
         woke = all(v is not None for v in late)
         lat = sorted(late) if woke else [-1]
         ok = woke and lat[0] >= -slack_ns
         if not ok:
             print("timers: woke early by %d ns" % -lat[0], file=sys.stderr)
         return ok, t1 - t0, [percentile(lat, 0.5) / 1e3, percentile(lat, 0.99) / 1e3,
-                             (t1 - t0) / 1e6]
+                             (t1 - t0) / 1e6] + per_op(u0, u1, n)  # per sleeper
 
     ok, figs = run_median(opts, lambda: asyncio.run(main()))
-    emit(opts, n, figs[1], "us", ok, p50_us=figs[0], p99_us=figs[1], total_ms=figs[2])
+    emit(opts, n, figs[1], "us", ok, figs[-3:], p50_us=figs[0], p99_us=figs[1], total_ms=figs[2])
     return ok
 
 
@@ -339,16 +372,16 @@ def bench_pingpong(opts):
                 v = await ping.get()
                 await pong.put(v + 1)
 
-        t0 = time.perf_counter_ns()
+        u0, t0 = usage_now(), time.perf_counter_ns()
         await asyncio.gather(a(), b())
-        t1 = time.perf_counter_ns()
+        t1, u1 = time.perf_counter_ns(), usage_now()
         ok = final[0] == n
         if not ok:
             print("pingpong: counter %r, want %d" % (final[0], n), file=sys.stderr)
-        return ok, t1 - t0, [(t1 - t0) / n]
+        return ok, t1 - t0, [(t1 - t0) / n] + per_op(u0, u1, n)  # per round trip
 
     ok, figs = run_median(opts, lambda: asyncio.run(main()))
-    emit(opts, n, figs[0], "ns/roundtrip", ok, note=UNBUFFERED_NOTE)
+    emit(opts, n, figs[0], "ns/roundtrip", ok, figs[-3:], note=UNBUFFERED_NOTE)
     return ok
 
 
@@ -384,21 +417,21 @@ def bench_mpmc(opts):
                 count += 1
             sums[c], counts[c] = total, count
 
-        t0 = time.perf_counter_ns()
+        u0, t0 = usage_now(), time.perf_counter_ns()
         consumers = [asyncio.create_task(consumer(c)) for c in range(MPMC_CONSUMERS)]
         await asyncio.gather(*(producer(p) for p in range(MPMC_PRODUCERS)))
         for _ in range(MPMC_CONSUMERS):
             await q.put(None)
         await asyncio.gather(*consumers)
-        t1 = time.perf_counter_ns()
+        t1, u1 = time.perf_counter_ns(), usage_now()
         ok = sum(sums) == want and sum(counts) == n
         if not ok:
             print("mpmc: count %d sum %d, want %d and %d" % (sum(counts), sum(sums), n, want),
                   file=sys.stderr)
-        return ok, t1 - t0, [n / ((t1 - t0) / 1e9) / 1e6]
+        return ok, t1 - t0, [n / ((t1 - t0) / 1e9) / 1e6] + per_op(u0, u1, n)  # per message
 
     ok, figs = run_median(opts, lambda: asyncio.run(main()))
-    emit(opts, n, figs[0], "Mmsg/s", ok,
+    emit(opts, n, figs[0], "Mmsg/s", ok, figs[-3:],
          note="asyncio.Queue(maxsize=128); a None per consumer stands for close")
     return ok
 
@@ -431,7 +464,7 @@ def bench_select(opts):
 
         got = [0] * SELECT_CHANS
         total = waits = 0
-        t0 = time.perf_counter_ns()
+        u0, t0 = usage_now(), time.perf_counter_ns()
         senders = [asyncio.create_task(sender(k)) for k in range(SELECT_CHANS)]
         pending = {asyncio.create_task(qs[k].get()): k for k in range(SELECT_CHANS)}
         while pending:
@@ -445,17 +478,17 @@ def bench_select(opts):
                 got[k] += 1
                 total += v
                 pending[asyncio.create_task(qs[k].get())] = k
-        t1 = time.perf_counter_ns()
+        t1, u1 = time.perf_counter_ns(), usage_now()
         await asyncio.gather(*senders)
         ok = (total == want and sum(got) == n and
               all(got[k] == len(range(k, n, SELECT_CHANS)) for k in range(SELECT_CHANS)))
         if not ok:
             print("select: got %r sum %d, want %d values summing to %d" % (got, total, n, want),
                   file=sys.stderr)
-        return ok, t1 - t0, [(t1 - t0) / n, waits]
+        return ok, t1 - t0, [(t1 - t0) / n, waits] + per_op(u0, u1, n)  # per value received
 
     ok, figs = run_median(opts, lambda: asyncio.run(main()))
-    emit(opts, n, figs[0], "ns/select", ok, waits=int(figs[1]),
+    emit(opts, n, figs[0], "ns/select", ok, figs[-3:], waits=int(figs[1]),
          note="asyncio.wait(FIRST_COMPLETED) over 4 Queue.get tasks, Queue(maxsize=1); "
               "value = wall / values received")
     return ok
@@ -468,7 +501,9 @@ def bench_select(opts):
 # primes equal those of a plain trial division (the 3000th is 27449).
 # Shut down outside the timing: main sets a flag, the generator sees it
 # after its next put and puts None, each filter passes None on and ends,
-# main drains the last queue.
+# main drains the last queue. The value is ms for all K, not per op: the
+# counts are per prime (/ K), that is per filter stage (each prime adds one
+# filter task and one queue).
 
 SIEVE_KNOWN = {3000: 27449}
 
@@ -514,7 +549,7 @@ def bench_sieve(opts):
                 if i % prime:
                     await out.put(i)
 
-        t0 = time.perf_counter_ns()
+        u0, t0 = usage_now(), time.perf_counter_ns()
         ch = asyncio.Queue(maxsize=1)
         tasks.append(asyncio.create_task(generate(ch)))
         for _ in range(n):
@@ -523,7 +558,7 @@ def bench_sieve(opts):
             ch1 = asyncio.Queue(maxsize=1)
             tasks.append(asyncio.create_task(filt(ch, ch1, prime)))
             ch = ch1
-        t1 = time.perf_counter_ns()
+        t1, u1 = time.perf_counter_ns(), usage_now()
         stop[0] = True
         while await ch.get() is not None:
             pass
@@ -532,10 +567,10 @@ def bench_sieve(opts):
         if not ok:
             print("sieve: wrong primes (last %d, want %d)" % (primes[-1], ref[-1]),
                   file=sys.stderr)
-        return ok, t1 - t0, [(t1 - t0) / 1e6]
+        return ok, t1 - t0, [(t1 - t0) / 1e6] + per_op(u0, u1, n)  # per prime
 
     ok, figs = run_median(opts, lambda: asyncio.run(main()))
-    emit(opts, n, figs[0], "ms", ok, last_prime=ref[-1], note=UNBUFFERED_NOTE)
+    emit(opts, n, figs[0], "ms", ok, figs[-3:], last_prime=ref[-1], note=UNBUFFERED_NOTE)
     return ok
 
 
@@ -544,7 +579,9 @@ def bench_sieve(opts):
 # an asyncio.Queue(maxsize=10), starts its (up to) 10 children as tasks on
 # even shares of its range, sums the 10 subtotals they put on it and puts
 # the sum on its parent's queue; leaf i puts i. ms for the whole tree.
-# Check: sum == N(N-1)/2 (499999500000 for 1,000,000 leaves).
+# Check: sum == N(N-1)/2 (499999500000 for 1,000,000 leaves). The value is
+# ms for the tree, not per op: the counts are per leaf (/ N; the tree has
+# about 1.11 N tasks in all).
 
 SKYNET_FANOUT = 10
 
@@ -572,19 +609,20 @@ def bench_skynet(opts):
     want = n * (n - 1) // 2
 
     async def main():
-        t0 = time.perf_counter_ns()
+        u0, t0 = usage_now(), time.perf_counter_ns()
         root = asyncio.Queue(maxsize=1)
         task = asyncio.create_task(skynet(root, 0, n))
         total = await root.get()
-        t1 = time.perf_counter_ns()
+        t1, u1 = time.perf_counter_ns(), usage_now()
         await task
         ok = total == want
         if not ok:
             print("skynet: sum %d, want %d" % (total, want), file=sys.stderr)
-        return ok, t1 - t0, [(t1 - t0) / 1e6]
+        return ok, t1 - t0, [(t1 - t0) / 1e6] + per_op(u0, u1, n)  # per leaf
 
     ok, figs = run_median(opts, lambda: asyncio.run(main()))
-    emit(opts, n, figs[0], "ms", ok, fanout=SKYNET_FANOUT, node_chan="asyncio.Queue(maxsize=10)")
+    emit(opts, n, figs[0], "ms", ok, figs[-3:], fanout=SKYNET_FANOUT,
+         node_chan="asyncio.Queue(maxsize=10)")
     return ok
 
 
@@ -605,6 +643,7 @@ def bench_skynet(opts):
 # (connection, sequence) in its first 16 bytes, so reordered or misrouted
 # echoes fail too (goc-bench draws a fresh pattern per message; drawing
 # 64 bytes of xorshift64 in CPython would cost more than the round trip).
+# The counts are the client process's, per round trip echoed.
 
 ECHO_CONNS = 64
 ECHO_MSG_SIZE = 64
@@ -695,10 +734,10 @@ def bench_echo_client(opts):
                     asyncio.open_connection(host, port), ECHO_TIMEOUT_S))
             except (OSError, asyncio.TimeoutError) as e:
                 errors.append(repr(e))
-        t0 = time.perf_counter_ns()
+        u0, t0 = usage_now(), time.perf_counter_ns()
         results = await asyncio.gather(
             *(echo_conn(r, w, i, n, size) for i, (r, w) in enumerate(streams)))
-        t1 = time.perf_counter_ns()
+        t1, u1 = time.perf_counter_ns(), usage_now()
         total = sum(k for k, _ in results)
         errors += [e for _, e in results if e]
         ok = not errors and total == conns * n
@@ -709,10 +748,10 @@ def bench_echo_client(opts):
             print("echo-client: %d of %d round trips echoed correctly" % (total, conns * n),
                   file=sys.stderr)
         secs = (t1 - t0) / 1e9
-        return ok, t1 - t0, [total / secs, secs]
+        return ok, t1 - t0, [total / secs, secs] + per_op(u0, u1, total)  # per round trip
 
     ok, figs = run_median(opts, lambda: asyncio.run(main()))
-    emit(opts, n, figs[0], "roundtrips/s", ok, conns=conns, msg_size=size,
+    emit(opts, n, figs[0], "roundtrips/s", ok, figs[-3:], conns=conns, msg_size=size,
          round_trips=conns * n, secs=figs[1])
     return ok
 
