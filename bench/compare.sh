@@ -36,7 +36,7 @@
 # and wake-ups issued (perf stat's raw_syscalls:sys_enter and
 # sched:sched_wakeup tracepoints on the server's threads; strace -c -f
 # where perf cannot, then no wake-ups), context switches and minor faults
-# (/proc). Every other row's counts are getrusage deltas over the timed
+# (/proc), over a second, shorter client run (counting costs CPU). Every other row's counts are getrusage deltas over the timed
 # part (minflt, nvcsw, nivcsw per operation), printed by the benchmark
 # programs themselves; a second table shows them all.
 #
@@ -229,9 +229,12 @@ cpu_ticks() {
 # it issued (sched:sched_wakeup: of its own threads and of its clients;
 # perf only), voluntary and involuntary context switches (each voluntary
 # one is a sleep that took a wake-up to end) and minor faults, both from
-# /proc. counts_begin PID ... counts_end PID leaves one line in
-# $WORK/counts: "syscalls wakeups nvcsw nivcsw minflt method" ("-" for a
-# count not taken).
+# /proc. They are taken over a second, shorter client run after the timed
+# one: perf's per-thread events and tracepoints (more so strace) add to the
+# server's CPU, more with more threads, so the timed run goes uncounted.
+# counts_begin PID ... counts_end PID OPS leaves one line in $WORK/counts:
+# "syscalls wakeups nvcsw nivcsw minflt method", each per operation ("-"
+# for a count not taken).
 PERF=${PERF:-perf}
 COUNTS_PID=
 COUNT_METHOD=none
@@ -266,7 +269,7 @@ counts_begin() {
 }
 
 counts_end() {
-    local pid=$1 sys=- wake=- c1
+    local pid=$1 ops=$2 sys=- wake=- c1
     c1="$(task_sum "$pid" voluntary_ctxt_switches) $(task_sum "$pid" nonvoluntary_ctxt_switches) $(minflt "$pid")"
     if [ -n "$COUNTS_PID" ]; then
         kill -INT "$COUNTS_PID" 2>/dev/null
@@ -281,7 +284,9 @@ counts_end() {
     [[ "$sys" =~ ^[0-9]+$ ]] || sys=-
     [[ "$wake" =~ ^[0-9]+$ ]] || wake=-
     set -- $COUNTS0 $c1
-    echo "$sys $wake $(($4 - $1)) $(($5 - $2)) $(($6 - $3)) $COUNT_METHOD" > "$WORK/counts"
+    awk -v ops="$ops" -v m="$COUNT_METHOD" 'function per(v) { return (v == "-" || ops <= 0) ? "-" : sprintf("%.4g", v / ops) }
+        { print per($1), per($2), per($3), per($4), per($5), m }' \
+        <<< "$sys $wake $(($4 - $1)) $(($5 - $2)) $(($6 - $3))" > "$WORK/counts"
 }
 
 # record ROW IMPL JSON_OR_FAIL
@@ -315,13 +320,16 @@ echo_server() {
     client_cmd "$client" "$port" "$warm"
     echo "+ (warm-up) ${CLIENT_CMD[*]}"
     timeout "$TIMEOUT" "${CLIENT_CMD[@]}" > /dev/null 2>&1
-    counts_begin "$SERVER_PID"
     c0=$(cpu_ticks "$SERVER_PID")
     client_cmd "$client" "$port" "$n"
-    echo "+ ${CLIENT_CMD[*]} (counts: $COUNT_METHOD)"
+    echo "+ ${CLIENT_CMD[*]}"
     timeout "$TIMEOUT" "${CLIENT_CMD[@]}" > "$WORK/client.out" 2> "$WORK/client.err"
     c1=$(cpu_ticks "$SERVER_PID")
-    counts_end "$SERVER_PID"
+    counts_begin "$SERVER_PID"
+    client_cmd "$client" "$port" "$((n / 4))"
+    echo "+ (counted, $COUNT_METHOD) ${CLIENT_CMD[*]}"
+    timeout "$TIMEOUT" "${CLIENT_CMD[@]}" > "$WORK/counted.out" 2> /dev/null
+    counts_end "$SERVER_PID" "$(grep -o '"round_trips":[0-9]*' "$WORK/counted.out" | cut -d: -f2)"
     kill -0 "$SERVER_PID" 2>/dev/null && ok=1 || ok=0
     stop_server
     line=$(grep -m1 '^{' "$WORK/client.out" || true)
@@ -345,7 +353,7 @@ out = {"workload": "echo", "workers": workers, "n": rec["n"], "value": rec["valu
        "server_cpu_s": round(cpu_s, 2), "server_cores": round(cpu_s / rec["secs"], 2),
        "round_trips": rts, "client": client, "client_workers": rec["workers"]}
 for key, v in zip(("syscalls", "wakeups", "nvcsw", "nivcsw", "minflt"), counts[:5]):
-    out[key] = round(int(v) / rts, 4) if v != "-" else None
+    out[key] = float(v) if v != "-" else None
 out["counts_per"] = "roundtrip"
 out["counted_by"] = counts[5]
 out["ok"] = rec["ok"]
@@ -382,12 +390,14 @@ http_server() {
     http_check "$port" && checked=1 || checked=0
     echo "+ (warm-up) $WRK -t2 -c64 -d${warm}s $url"
     timeout "$TIMEOUT" "$WRK" -t2 -c64 -d"${warm}s" "$url" > /dev/null 2>&1
-    counts_begin "$SERVER_PID"
     c0=$(cpu_ticks "$SERVER_PID")
-    echo "+ $WRK -t2 -c64 -d${secs}s $url (counts: $COUNT_METHOD)"
+    echo "+ $WRK -t2 -c64 -d${secs}s $url"
     timeout "$TIMEOUT" "$WRK" -t2 -c64 -d"${secs}s" "$url" > "$WORK/client.out" 2>&1
     c1=$(cpu_ticks "$SERVER_PID")
-    counts_end "$SERVER_PID"
+    counts_begin "$SERVER_PID"
+    echo "+ (counted, $COUNT_METHOD) $WRK -t2 -c64 -d${warm}s $url"
+    timeout "$TIMEOUT" "$WRK" -t2 -c64 -d"${warm}s" "$url" > "$WORK/counted.out" 2>&1
+    counts_end "$SERVER_PID" "$(grep -oE '^ *[0-9]+ requests in' "$WORK/counted.out" | awk '{ print $1 }')"
     kill -0 "$SERVER_PID" 2>/dev/null && ok=1 || ok=0
     stop_server
     line=$("$PYTHON" - "$WORK/client.out" "$workers" "$c0" "$c1" "$CLK_TCK" "$checked" "$ok" "$WORK/counts" <<'PYEOF'
@@ -412,7 +422,7 @@ out = {"workload": "http", "workers": workers, "n": 64, "value": float(rps.group
        "server_cpu_s": round(cpu_s, 2), "requests": requests, "latency_avg_us": lat_us,
        "socket_errors": errors, "non_2xx": non2xx}
 for key, v in zip(("syscalls", "wakeups", "nvcsw", "nivcsw", "minflt"), counts[:5]):
-    out[key] = round(int(v) / requests, 4) if v != "-" else None
+    out[key] = float(v) if v != "-" else None
 out["counts_per"] = "request"
 out["counted_by"] = counts[5]
 out["ok"] = bool(checked and alive and errors == 0 and non2xx == 0)

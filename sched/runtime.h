@@ -308,7 +308,7 @@ typedef struct goc_co_slab {
 typedef struct goc_co_pool {
     pthread_mutex_t lock;
     goc_co_slab *slabs;           /* every struct made, newest slab first */
-    goc_co *free_head;            /* LIFO: the most recently freed first */
+    goc_co *free_head;            /* stack of batches (coro.c), the most recently freed on top */
     size_t free_n;
     size_t total;                 /* structs carved, all slabs */
 } goc_co_pool;
