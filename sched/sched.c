@@ -751,6 +751,27 @@ static int run_timers_if_due(goc_worker *w)
     return goc__timers_run(w, now);
 }
 
+/* The poller (or a worker that could become it), out of work while
+ * coroutines wait on sockets, looks at the epoll set once without
+ * blocking before it goes idle (Go's findrunnable polls the network
+ * before it steals or sleeps). Events are usually there when a server
+ * runs dry between requests: harvesting them here takes one epoll_wait,
+ * where idling takes the loop's epoll_wait (it only says "the set is
+ * readable"), the harvest's own, and the idle bookkeeping. At 2 workers
+ * with a Go client at GOMAXPROCS=1, that was 0.64 epoll_wait calls per
+ * echo round trip. Other workers do not: what they harvested would be
+ * spread over two cores. Returns how many coroutines it made runnable. */
+static int harvest_before_idle(goc_worker *w)
+{
+    goc_runtime *rt = w->rt;
+    if (!atomic_load_explicit(&rt->nfd_waiting, memory_order_relaxed))
+        return 0;
+    int p = atomic_load_explicit(&rt->poller, memory_order_relaxed);
+    if (p != w->index && p >= 0)
+        return 0;
+    return goc__netpoll_harvest(rt, w);
+}
+
 /* Sleep until an event for this worker: a wake-up, its timers, its
  * thread-pool completions, and, for the poller only, sockets and the
  * other workers' overdue timers. Returns whether it was the poller. */
@@ -833,6 +854,8 @@ static goc_co *find_work_slow(goc_worker *w)
             goto found;
         if (atomic_load(&rt->stopping))
             return NULL;
+        if (harvest_before_idle(w))
+            continue;
 
         if (!w->spinning && rt->nworkers > 1) {
             int busy = rt->nworkers - atomic_load(&rt->nidle);
