@@ -19,7 +19,8 @@
  *   2. the next slot (a coroutine just handed a value), at most
  *      GOC_NEXT_STREAK_MAX times in a row so it cannot starve the ring;
  *   3. its ring (bounded FIFO, 256, overflow moves half to global);
- *   4. expired timers, the global queue;
+ *   4. expired timers, the global queue; the poller, while coroutines
+ *      wait on sockets, harvests the netpoller without blocking;
  *   5. stealing half a victim's ring, nearest victims first (hwloc), if
  *      fewer than half the busy workers are already spinning; from a
  *      victim stuck in one coroutine, its next slot and its due timers;
