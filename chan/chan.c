@@ -11,8 +11,8 @@
  *     and the partner is made runnable in the current worker's next slot,
  *     so a ping-pong stays on one core's cache;
  *   - select locks its channels in address order, polls the cases in a
- *     random order, and if none is ready parks on all of them; once woken
- *     by one, it takes itself off the others.
+ *     random order, and if none is ready parks on all of them, queued in
+ *     that random order; once woken by one, it takes itself off the others.
  *
  * Exactly once. A waker takes a waiter off a queue and claims its
  * coroutine with goc__claim (a CAS on the park state). Only the winner
@@ -96,6 +96,7 @@ static void clear_elem(goc_chan *ch, void *dst)
 /* Lock, adding `count` operations in flight (0 or ONE_OP). */
 static void chan_lock(goc_chan *ch, int64_t count)
 {
+    goc__rank_acquire(GOC_RANK_CHAN, ch);
     int64_t w = atomic_load_explicit(&ch->word, memory_order_relaxed);
     unsigned spins = 0;
     for (;;) {
@@ -115,7 +116,9 @@ static void chan_lock(goc_chan *ch, int64_t count)
 static void chan_unlock(goc_chan *ch, int64_t count)
 {
     int64_t w = atomic_load_explicit(&ch->word, memory_order_relaxed);
+    goc__assert(w & LOCKED);
     atomic_store_explicit(&ch->word, w - count - LOCKED, memory_order_release);
+    goc__rank_release(GOC_RANK_CHAN, ch);
 }
 
 /* A claimed plain waiter is counted in flight until now: its claimer ends
@@ -441,6 +444,27 @@ static int poll_cases(select_state *st, goc_co **partner, int64_t *uncount)
     return -1;
 }
 
+static goc_waitq *queue_of(goc_case *c)
+{
+    return c->op == GOC_SEND ? &c->ch->sendq : &c->ch->recvq;
+}
+
+/* Pass 2: a waiter per case, queued in poll order, not case order. A
+ * partner takes the first waiter on its channel's queue, so when several
+ * cases share a channel, which one it completes is as random as pass 1's
+ * choice (Go's TestPseudoRandomSend); in case order it would always be the
+ * first. All the locks are held by now, so this order need not be theirs. */
+static void enqueue_all(select_state *st, goc_co *self)
+{
+    for (size_t k = 0; k < st->n; k++) {
+        uint32_t i = st->poll[k];
+        goc_case *c = &st->cases[i];
+        st->sg[i] = (goc_sudog){ .w = { .co = self }, .elem = c->elem, .index = (int)i,
+                                 .in_select = 1 };
+        if (c->ch)
+            goc__waitq_push(queue_of(c), &st->sg[i].w);
+    }
+}
 
 /* Pass 2 and 3: park on every case, then take ourselves off the others. */
 static int park_on_all(select_state *st, goc_co *self, int64_t timeout_ns)
@@ -449,13 +473,7 @@ static int park_on_all(select_state *st, goc_co *self, int64_t timeout_ns)
         unlock_all(st, 0);
         return GOC_ECANCELED;
     }
-    for (size_t i = 0; i < st->n; i++) {
-        goc_case *c = &st->cases[i];
-        st->sg[i] = (goc_sudog){ .w = { .co = self }, .elem = c->elem, .index = (int)i,
-                                 .in_select = 1 };
-        if (c->ch)
-            goc__waitq_push(c->op == GOC_SEND ? &c->ch->sendq : &c->ch->recvq, &st->sg[i].w);
-    }
+    enqueue_all(st, self);
     unlock_all(st, -ONE_OP); /* in flight on each until our last touch */
     int reason = goc__park_until(self, timeout_ns > 0 ? goc__deadline(timeout_ns) : INT64_MAX);
 
@@ -467,7 +485,7 @@ static int park_on_all(select_state *st, goc_co *self, int64_t timeout_ns)
             chosen = (int)i;
             c->status = st->sg[i].closed ? GOC_ECLOSED : 0;
         } else if (c->ch) {
-            goc__waitq_remove(c->op == GOC_SEND ? &c->ch->sendq : &c->ch->recvq, &st->sg[i].w);
+            goc__waitq_remove(queue_of(c), &st->sg[i].w);
         }
     }
     unlock_all(st, ONE_OP);

@@ -153,6 +153,7 @@ goc_gen *goc_gen_new(size_t elem_size, void (*fn)(goc_gen *g, void *arg), void *
     goc_gen *g = calloc(1, sizeof *g + elem_size);
     if (!g)
         return NULL;
+    goc__spin_init(&g->lock, GOC_RANK_GEN);
     g->esize = elem_size;
     g->fn = fn;
     g->arg = arg;

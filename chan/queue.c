@@ -134,6 +134,7 @@ goc_queue *goc_queue_new(size_t elem_size, size_t maxsize)
         return NULL;
     goc_queue *q = calloc(1, sizeof *q);
     if (q) {
+        goc__spin_init(&q->lock, GOC_RANK_SYNC);
         q->esize = elem_size;
         q->maxsize = maxsize;
     }
@@ -363,7 +364,10 @@ struct goc_event {
 
 goc_event *goc_event_new(void)
 {
-    return calloc(1, sizeof(goc_event));
+    goc_event *e = calloc(1, sizeof(goc_event));
+    if (e)
+        goc__spin_init(&e->lock, GOC_RANK_SYNC);
+    return e;
 }
 
 int goc_event_set(goc_event *e)

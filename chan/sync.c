@@ -56,7 +56,10 @@ static int wait_for_handoff(goc_spin *lock, goc_waitq *q, goc_co *self, const ch
 
 goc_mutex *goc_mutex_new(void)
 {
-    return calloc(1, sizeof(goc_mutex));
+    goc_mutex *m = calloc(1, sizeof(goc_mutex));
+    if (m)
+        goc__spin_init(&m->lock, GOC_RANK_SYNC);
+    return m;
 }
 
 int goc_mutex_trylock(goc_mutex *m)
@@ -127,8 +130,10 @@ goc_sem *goc_sem_new(int64_t permits)
     if (permits < 0)
         return NULL;
     goc_sem *s = calloc(1, sizeof(goc_sem));
-    if (s)
+    if (s) {
+        goc__spin_init(&s->lock, GOC_RANK_SYNC);
         s->permits = permits;
+    }
     return s;
 }
 

@@ -472,7 +472,10 @@ struct goc_group {
 
 goc_group *goc_group_new(void)
 {
-    return calloc(1, sizeof(goc_group));
+    goc_group *g = calloc(1, sizeof(goc_group));
+    if (g)
+        goc__spin_init(&g->lock, GOC_RANK_TASKSET);
+    return g;
 }
 
 static void link_member(goc_group *g, member *m)

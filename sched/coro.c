@@ -312,6 +312,10 @@ goc_co *goc__co_new(goc_worker *w, void *arg, int is_task)
     co->result = NULL;
     co->err = 0;
     co->watchers = NULL; /* watch_lock is left alone: always free here */
+    goc__assert(atomic_load_explicit(&co->watch_lock.v, memory_order_relaxed) == 0);
+#ifdef GOC_ASSERTS
+    co->watch_lock.rank = GOC_RANK_WATCH;
+#endif
     co->flags = is_task ? GOC_CO_TASK : 0;
     co->stack_kind = GOC_STACK_POOL;
     co->exit_canceled = 0;
@@ -455,7 +459,10 @@ int goc__park_begin(goc_co *co, const char *what)
 int goc__park(goc_co *co)
 {
     goc__switch_away(goc__worker(), co, GOC_REQ_PARK);
+    /* acquire: pairs with the claimer's CAS, so what it wrote for us
+     * (a value, a closed flag) is visible */
     uint32_t now = atomic_load_explicit(&co->wstate, memory_order_acquire);
+    goc__assert((now & GOC_WS_STATE_MASK) != GOC_WS_WAITING); /* only a claim resumes us */
     co->waiting_on = NULL;
     return (int)(now & GOC_WS_STATE_MASK);
 }
@@ -473,6 +480,8 @@ void goc__park_abort(goc_co *co)
 
 int goc__claim(goc_co *co, int reason)
 {
+    goc__assert(reason != GOC_WS_WAITING && reason != GOC_WS_RUNNING);
+    goc__assert(atomic_load_explicit(&co->life, memory_order_relaxed) == GOC_LIFE_ALIVE);
     uint32_t expect = GOC_WS_WAITING;
     return atomic_compare_exchange_strong(&co->wstate, &expect, (uint32_t)reason);
 }
@@ -554,6 +563,7 @@ void goc__cancel_all(goc_runtime *rt)
 
 void goc__waitq_push(goc_waitq *q, goc_waiter *w)
 {
+    goc__assert(!w->queued); /* a waiter is on one queue at most, once */
     w->next = NULL;
     w->prev = q->tail;
     if (q->tail)
@@ -568,6 +578,8 @@ void goc__waitq_remove(goc_waitq *q, goc_waiter *w)
 {
     if (!w->queued)
         return;
+    goc__assert(w->prev ? w->prev->next == w : q->head == w);
+    goc__assert(w->next ? w->next->prev == w : q->tail == w);
     if (w->prev)
         w->prev->next = w->next;
     else

@@ -73,6 +73,7 @@ int goc__netpoll_init(goc_runtime *rt)
     goc_netpoll *np = calloc(1, sizeof *np);
     if (!np)
         return GOC_ENOMEM;
+    goc__spin_init(&np->lock, GOC_RANK_NETPOLL);
     np->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (np->epfd < 0) {
         free(np);
@@ -150,6 +151,7 @@ static goc_pollfd *pollfd_get(goc_netpoll *np)
     p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
+    goc__spin_init(&p->lock, GOC_RANK_PFD);
     goc__spin_lock(&np->lock);
     p->next_all = np->all;
     np->all = p;

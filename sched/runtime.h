@@ -45,6 +45,7 @@
 #include "goc.h"
 #include "ctx.h"
 #include "san.h"
+#include "check.h"
 
 #define GOC_CACHELINE 64
 #define GOC_RING_SIZE 256u          /* per-worker run queue, as in Go */
@@ -89,17 +90,45 @@ enum { GOC_CO_TASK = 1, GOC_CO_MAIN = 2 };
  * *spins counts the steps, starting at 0. */
 void goc__spin_wait(unsigned *spins);
 
-/* A test-and-test-and-set spinlock for short critical sections. */
-typedef struct { _Atomic int v; } goc_spin;
+/* A test-and-test-and-set spinlock for short critical sections. In a
+ * GOC_ASSERTS build it carries its rank (check.h), set by goc__spin_init
+ * where its object is made; zeroed memory is an unlocked spinlock. */
+typedef struct {
+    _Atomic int v;
+#ifdef GOC_ASSERTS
+    int rank;
+#endif
+} goc_spin;
+static inline void goc__spin_init(goc_spin *l, int rank)
+{
+    atomic_store_explicit(&l->v, 0, memory_order_relaxed);
+#ifdef GOC_ASSERTS
+    l->rank = rank;
+#else
+    (void)rank;
+#endif
+}
+static inline int goc__spin_rank(const goc_spin *l)
+{
+#ifdef GOC_ASSERTS
+    return l->rank;
+#else
+    (void)l;
+    return 0;
+#endif
+}
 void goc__spin_lock_slow(goc_spin *l);
 static inline void goc__spin_lock(goc_spin *l)
 {
+    goc__rank_acquire(goc__spin_rank(l), l);
     if (!atomic_exchange_explicit(&l->v, 1, memory_order_acquire))
         return;
     goc__spin_lock_slow(l);
 }
 static inline void goc__spin_unlock(goc_spin *l)
 {
+    goc__assert(atomic_load_explicit(&l->v, memory_order_relaxed) == 1);
+    goc__rank_release(goc__spin_rank(l), l);
     atomic_store_explicit(&l->v, 0, memory_order_release);
 }
 

@@ -329,9 +329,13 @@ static void gq_free_all(goc_runtime *rt)
 static inline void ring_push(goc_worker *w, goc_co *co)
 {
     goc_ring *r = &w->ring;
+    /* only the owner pushes (or goc_run, before any worker runs) */
+    goc__assert(worker_tls() == w || worker_tls() == NULL);
     for (;;) {
+        /* acquire: a thief's CAS on head released the slots it took */
         uint32_t h = atomic_load_explicit(&r->head, memory_order_acquire);
         uint32_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+        goc__assert(t - h <= GOC_RING_SIZE);
         if (t - h < GOC_RING_SIZE) {
             ring_put_unchecked(r, co);
             return;
@@ -367,6 +371,18 @@ static goc_worker *pop_idle_locked(goc_runtime *rt)
     return v;
 }
 
+static void lock_idle(goc_runtime *rt)
+{
+    goc__rank_acquire(GOC_RANK_IDLE, &rt->idle_lock);
+    pthread_mutex_lock(&rt->idle_lock);
+}
+
+static void unlock_idle(goc_runtime *rt)
+{
+    pthread_mutex_unlock(&rt->idle_lock);
+    goc__rank_release(GOC_RANK_IDLE, &rt->idle_lock);
+}
+
 /* Wake one idle worker if there is one and nobody is spinning already
  * (Go's wakep). The caller has just published work (a ring tail, the
  * global queue, a timer) with a release store; the fence orders that
@@ -386,14 +402,14 @@ void goc__wake_idle(goc_runtime *rt)
     if (!atomic_compare_exchange_strong(&rt->nspinning, &zero, 1))
         return;
     goc_worker *v = NULL;
-    pthread_mutex_lock(&rt->idle_lock);
+    lock_idle(rt);
     if (rt->nidle_stack > 0) {
         v = pop_idle_locked(rt);
         atomic_store(&v->idle, 0);
         atomic_fetch_sub(&rt->nidle, 1);
         v->spinning = 1; /* handed over: it counts in nspinning now */
     }
-    pthread_mutex_unlock(&rt->idle_lock);
+    unlock_idle(rt);
     if (v)
         uv_async_send(&v->wake);
     else
@@ -639,18 +655,18 @@ static int work_visible(goc_worker *w)
 static void go_idle(goc_worker *w)
 {
     goc_runtime *rt = w->rt;
-    pthread_mutex_lock(&rt->idle_lock);
+    lock_idle(rt);
     rt->idle_stack[rt->nidle_stack++] = w->index;
     atomic_store(&w->idle, 1);
     atomic_fetch_add(&rt->nidle, 1);
-    pthread_mutex_unlock(&rt->idle_lock);
+    unlock_idle(rt);
 }
 
 /* Leave the idle stack unless a waker already took us off it. */
 static void leave_idle(goc_worker *w)
 {
     goc_runtime *rt = w->rt;
-    pthread_mutex_lock(&rt->idle_lock);
+    lock_idle(rt);
     if (atomic_load(&w->idle)) {
         for (int i = 0; i < rt->nidle_stack; i++) {
             if (rt->idle_stack[i] == w->index) {
@@ -661,7 +677,7 @@ static void leave_idle(goc_worker *w)
         atomic_store(&w->idle, 0);
         atomic_fetch_sub(&rt->nidle, 1);
     }
-    pthread_mutex_unlock(&rt->idle_lock);
+    unlock_idle(rt);
 }
 
 /* The earliest deadline the poller should wake for: its own timers, and
@@ -1102,6 +1118,7 @@ void goc__switch_to_sched(goc_worker *w, goc_co *co, int req)
  * due, go through the scheduler. */
 void goc__switch_away(goc_worker *w, goc_co *co, int req)
 {
+    goc__rank_none_held("a coroutine switching away");
     /* A yield lets due timers fire first, as asyncio.sleep(0) does, and a
      * park does not leave them waiting behind the run queue (on a worker
      * whose coroutines each run long, 61 picks can be milliseconds).
@@ -1248,6 +1265,7 @@ static int worker_init(goc_runtime *rt, goc_worker *w, int index, int *victims, 
     w->victim_seen = seen;
     w->tfd = -1;
     w->tfd_armed = INT64_MAX;
+    goc__spin_init(&w->timers.lock, GOC_RANK_TIMERS);
     w->tick = GOC_GLOBAL_CHECK_TICKS;
     atomic_store(&w->timers.next_when, INT64_MAX);
     if (uv_loop_init(&w->loop) != 0)
@@ -1341,6 +1359,7 @@ static goc_runtime *runtime_new(const goc_config *cfg, int *err)
         return NULL;
     }
     pthread_mutex_init(&rt->idle_lock, NULL);
+    goc__spin_init(&rt->gq_lock, GOC_RANK_GQ);
     goc__co_pool_init(&rt->cos);
     size_t stack = cfg && cfg->stack_size ? cfg->stack_size : GOC_STACK_DEFAULT;
     if ((*err = goc__stack_pool_init(&rt->stacks, stack)) != 0)

@@ -32,6 +32,17 @@ static void set_slot(goc_timers *ts, uint32_t i, goc_heap_slot e)
     e.t->idx = i;
 }
 
+#ifdef GOC_ASSERTS
+/* The heap property at slot i and its children, and the back indices. */
+static int heap_ok_at(const goc_timers *ts, uint32_t i)
+{
+    for (uint32_t c = i * ARITY + 1; c < ts->len && c <= i * ARITY + ARITY; c++)
+        if (ts->heap[c].when < ts->heap[i].when || ts->heap[c].t->idx != c)
+            return 0;
+    return ts->heap[i].t->idx == i;
+}
+#endif
+
 static void sift_up(goc_timers *ts, uint32_t i)
 {
     goc_heap_slot e = ts->heap[i];
@@ -63,10 +74,13 @@ static void sift_down(goc_timers *ts, uint32_t i)
         i = best;
     }
     set_slot(ts, i, e);
+    goc__assert(heap_ok_at(ts, i));
 }
+
 
 static void publish_next(goc_timers *ts)
 {
+    goc__assert(ts->len == 0 || heap_ok_at(ts, 0));
     atomic_store_explicit(&ts->next_when, ts->len ? ts->heap[0].when : INT64_MAX,
                           memory_order_relaxed);
 }

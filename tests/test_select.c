@@ -1,10 +1,11 @@
 /*
  * test_select.c - goc_select and goc_after: picking a ready case, uniform
- * random choice among ready cases, timeouts (0, > 0, < 0, never early),
- * NULL-channel cases, n = 0, closed channels, one channel twice in one
- * select, select against select, exact delivery under stress, bad input,
- * cancellation, GOC_EBUSY and freeing right after a select, GOC_EPERM
- * outside coroutines, and the goc_after timer channel.
+ * random choice among ready cases and among parked cases that a partner
+ * completes, timeouts (0, > 0, < 0, never early), NULL-channel cases,
+ * n = 0, closed channels, one channel twice in one select, select against
+ * select, exact delivery under stress, bad input, cancellation, GOC_EBUSY
+ * and freeing right after a select, GOC_EPERM outside coroutines, and the
+ * goc_after timer channel.
  */
 #include "test_util.h"
 #include "tu_whitebox.h"
@@ -269,6 +270,106 @@ static void test_select_uniform_random(void **state)
     if (res.same_as_prev[1] < 2000 || res.same_as_prev[1] > 3000)
         fail_msg("4 cases: repeated the previous choice %ld of %d times",
                  res.same_as_prev[1], FAIR_ROUNDS);
+}
+
+/* --------------------------------- uniform random choice among parked cases */
+
+/* Go's TestPseudoRandomSend, for sends and for receives: a select parked
+ * with two cases on one channel, and then a partner. Which case the
+ * partner completes must be random too, not always the first one queued.
+ * Variant 0: two sends on u (values 1 and 2), then a receive on u.
+ * Variant 1: two receives on u, then a send on u. Variant 2: receives on
+ * u, b, u (cases 0 and 2 on one channel, another in between), then a send
+ * on u. */
+#define PARKED_ROUNDS 100
+#define PARKED_MIN (PARKED_ROUNDS / 10)
+
+typedef struct {
+    long count[3][4]; /* [variant][case chosen] */
+} parked_result;
+
+/* One round: park a select on a->cases, then be its partner on u. */
+static void parked_round(parked_result *res, int variant, goc_chan *u, goc_chan *b)
+{
+    int vals[2] = {1, 2}, got[3] = {-1, -1, -1};
+    sel_arg a;
+    memset(&a, 0, sizeof a);
+    a.timeout = -1;
+    if (variant == 0) {
+        a.n = 2;
+        a.cases[0] = mkcase(u, GOC_SEND, &vals[0]);
+        a.cases[1] = mkcase(u, GOC_SEND, &vals[1]);
+    } else if (variant == 1) {
+        a.n = 2;
+        a.cases[0] = mkcase(u, GOC_RECV, &got[0]);
+        a.cases[1] = mkcase(u, GOC_RECV, &got[1]);
+    } else {
+        a.n = 3;
+        a.cases[0] = mkcase(u, GOC_RECV, &got[0]);
+        a.cases[1] = mkcase(b, GOC_RECV, &got[1]);
+        a.cases[2] = mkcase(u, GOC_RECV, &got[2]);
+    }
+    goc_task *t = goc_spawn(sel_task, &a);
+    TU_CHECK(t != NULL);
+    if (t == NULL)
+        return;
+    TU_CHECK(sel_wait_parked(&a, t)); /* queued on u before the partner comes */
+    int v = 7;
+    TU_CHECK_INT_EQ(variant == 0 ? goc_chan_recv(u, &v) : goc_chan_send(u, &v), 0);
+    TU_CHECK_INT_EQ(goc_join(t, NULL), 0);
+    int idx = a.rc;
+    if (idx < 0 || idx >= (int)a.n || a.cases[idx].ch != u) {
+        TU_CHECK_INT_EQ(idx, 0);
+        return;
+    }
+    TU_CHECK_INT_EQ(a.cases[idx].status, 0);
+    if (variant == 0) {
+        TU_CHECK_INT_EQ(v, vals[idx]);
+    } else {
+        for (int i = 0; i < (int)a.n; i++)
+            TU_CHECK_INT_EQ(got[i], i == idx ? 7 : -1);
+    }
+    res->count[variant][idx]++;
+}
+
+static void main_parked_random(void *arg)
+{
+    parked_result *res = arg;
+    goc_chan *u = goc_chan_make(sizeof(int), 0);
+    goc_chan *b = goc_chan_make(sizeof(int), 0);
+    TU_CHECK(u && b);
+    if (!u || !b)
+        return;
+    for (int variant = 0; variant < 3; variant++)
+        for (int r = 0; r < PARKED_ROUNDS; r++)
+            parked_round(res, variant, u, b);
+    /* the cases not chosen left no waiter behind */
+    TU_CHECK_INT_EQ(goc_chan_free(u), 0);
+    TU_CHECK_INT_EQ(goc_chan_free(b), 0);
+}
+
+static void test_select_parked_uniform_random(void **state)
+{
+    (void)state;
+    parked_result res;
+    memset(&res, 0, sizeof res);
+    TU_RUN(NULL, main_parked_random, &res);
+    print_message("parked select, case counts of %d: 2 sends %ld/%ld, 2 recvs %ld/%ld, "
+                  "recv u,b,u %ld/%ld/%ld\n", PARKED_ROUNDS, res.count[0][0],
+                  res.count[0][1], res.count[1][0], res.count[1][1], res.count[2][0],
+                  res.count[2][1], res.count[2][2]);
+    /* Each of the two cases on u is chosen with p = 1/2. Fewer than N/10
+     * of N = 100 has probability sum_{k<10} C(100,k) / 2^100 = 1.7e-18, so
+     * the test fails by chance with probability under 2 * 3 * 1.7e-18 =
+     * 1e-17 (two cases, three variants). */
+    static const int on_u[3][2] = {{0, 1}, {0, 1}, {0, 2}};
+    for (int v = 0; v < 3; v++)
+        for (int k = 0; k < 2; k++) {
+            int i = on_u[v][k];
+            if (res.count[v][i] < PARKED_MIN)
+                fail_msg("variant %d: case %d chosen %ld of %d times (other: %ld)", v, i,
+                         res.count[v][i], PARKED_ROUNDS, res.count[v][on_u[v][1 - k]]);
+        }
 }
 
 /* ------------------------------------------------------------- timeouts */
@@ -1134,6 +1235,7 @@ int main(void)
         cmocka_unit_test(test_select_picks_ready_case),
         cmocka_unit_test(test_select_many_cases),
         cmocka_unit_test(test_select_uniform_random),
+        cmocka_unit_test(test_select_parked_uniform_random),
         cmocka_unit_test(test_select_timeouts),
         cmocka_unit_test(test_select_null_channels_and_n0),
         cmocka_unit_test(test_select_closed_channel),
