@@ -426,6 +426,8 @@ int goc__task_err(const goc_co *task)
     return task->exit_canceled ? GOC_ECANCELED : 0;
 }
 
+int goc__give_stack(goc_worker *w, goc_co *co); /* sched.c */
+
 int goc__start_main(goc_runtime *rt, void (*fn)(void *), void *arg)
 {
     goc_worker *w0 = &rt->workers[0];
@@ -436,6 +438,14 @@ int goc__start_main(goc_runtime *rt, void (*fn)(void *), void *arg)
     co->flags |= GOC_CO_MAIN;
     if (rt->stacks.usable < GOC_STACK_DEFAULT)
         co->stack_kind = GOC_STACK_OWN; /* give_stack maps it */
+    /* its stack now, so that no memory for it is GOC_ENOMEM here, not an
+     * abort when it first runs; the rest of the batch goes back to the
+     * pool for whichever worker runs first (main may be stolen) */
+    if (goc__give_stack(w0, co) != 0) {
+        goc__co_release(w0, co);
+        return GOC_ENOMEM;
+    }
+    goc__stack_cache_flush(&rt->stacks, &w0->stacks);
     goc__enqueue_local(w0, co, 0);
     return 0;
 }
@@ -458,6 +468,7 @@ int goc__park_begin(goc_co *co, const char *what)
 
 int goc__park(goc_co *co)
 {
+    goc__chaos_pause(); /* WAITING and still on this stack: a waker must wait for us */
     goc__switch_away(goc__worker(), co, GOC_REQ_PARK);
     /* acquire: pairs with the claimer's CAS, so what it wrote for us
      * (a value, a closed flag) is visible */

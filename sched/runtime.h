@@ -369,6 +369,7 @@ struct goc_worker {
     uint32_t tick;
     uint32_t next_streak;
     uint32_t rng;
+    uint64_t chaos_rng;           /* GOC_CHAOS: this worker's decisions (sched.c) */
     int spinning;                 /* counted in rt->nspinning */
     goc_co_cache cocache;
     goc_stack_cache stacks;
@@ -439,6 +440,7 @@ struct goc_runtime {
      * holder across busy spells; the monitor takes it back from a holder
      * that neither idles nor harvests (sched.c, monitor.c). */
     _Atomic int poller;
+    uint64_t chaos;               /* GOC_CHAOS seed; 0: every decision as designed */
 
     /* lifecycle */
     _Alignas(GOC_CACHELINE) _Atomic uint64_t id_gen;
@@ -501,6 +503,7 @@ static inline goc_co *goc__self(void)   /* running coroutine, or NULL */
 
 int  goc__park_begin(goc_co *co, const char *what);
 int  goc__park(goc_co *co);             /* returns GOC_WS_* reason */
+void goc__chaos_pause(void);            /* GOC_CHAOS: maybe stall here (sched.c) */
 void goc__park_abort(goc_co *co);
 int  goc__wake(goc_co *co, int reason); /* 1 if this call woke it */
 int  goc__claim(goc_co *co, int reason);/* the CAS of goc__wake, without making it runnable:

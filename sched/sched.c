@@ -176,6 +176,52 @@ uint32_t goc__rand(void)
     return *state = x;
 }
 
+/* ------------------------------------------------------------ chaos */
+
+/* GOC_CHAOS=SEED (any non-zero integer) makes every scheduling decision
+ * that may legally go either way go either way at random: which of the
+ * next slot and the ring runs next, whether a hand-off goes to the next
+ * slot or the ring, where a thief starts among its victims, whether a
+ * worker gives up its core at a switch or pauses inside a lock-free
+ * window (between reading a ring and claiming from it, between a park's
+ * state change and its switch), and whether a hand-off wakes an idle
+ * worker after all. Each worker draws from its own generator, seeded
+ * from SEED and its index, so one worker replays the same decisions for
+ * the same seed. Off, each point costs one predictable branch. */
+static uint64_t chaos_next(goc_worker *w)
+{
+    uint64_t z = (w->chaos_rng += 0x9E3779B97F4A7C15ull); /* splitmix64 */
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* 1 with probability 1/2^bits, under chaos only. */
+static inline int chaos_coin(goc_worker *w, int bits)
+{
+    if (__builtin_expect(!w->rt->chaos, 1))
+        return 0;
+    return (chaos_next(w) & ((1u << bits) - 1)) == 0;
+}
+
+/* Under chaos, sometimes stall here: a short spin, or give up the core. */
+static void chaos_pause(goc_worker *w)
+{
+    if (__builtin_expect(!w || !w->rt->chaos, 1))
+        return;
+    uint64_t r = chaos_next(w);
+    if ((r & 15) == 0)
+        sched_yield();
+    else if ((r & 15) < 4)
+        for (unsigned k = (unsigned)(r >> 8) & 1023; k > 0; k--)
+            cpu_relax();
+}
+
+void goc__chaos_pause(void)
+{
+    chaos_pause(worker_tls());
+}
+
 /* ------------------------------------------------------------ run rings */
 
 static goc_co *ring_pop(goc_ring *r, int shared)
@@ -215,6 +261,7 @@ static uint32_t ring_grab(goc_ring *r, goc_co **batch)
         for (uint32_t i = 0; i < n; i++)
             batch[i] = atomic_load_explicit(&r->slots[(h + i) % GOC_RING_SIZE],
                                             memory_order_relaxed);
+        chaos_pause(worker_tls()); /* the owner or another thief may move head now */
         if (atomic_compare_exchange_weak_explicit(&r->head, &h, h + n,
                                                   memory_order_acq_rel, memory_order_relaxed))
             return n;
@@ -435,6 +482,8 @@ void goc__share_backlog(goc_worker *w)
 
 void goc__enqueue_local(goc_worker *w, goc_co *co, int next)
 {
+    if (next && chaos_coin(w, 1))
+        next = 0; /* the ring, and a wake-up, instead of the next slot */
     if (next) {
         goc_co *old;
         if (w->rt->nworkers == 1) { /* no thieves: no atomic exchange */
@@ -454,6 +503,8 @@ void goc__enqueue_local(goc_worker *w, goc_co *co, int next)
          * for a ring that stays non-empty from one sample to the next. */
         if (old)
             ring_push(w, old);
+        if (chaos_coin(w, 2))
+            goc__wake_idle(w->rt);
         return;
     }
     ring_push(w, co);
@@ -557,6 +608,8 @@ static inline int take_next(goc_worker *w, goc_co *co)
 static inline goc_co *local_pick(goc_worker *w)
 {
     goc_co *co = atomic_load_explicit(&w->runnext, memory_order_relaxed);
+    if (co && chaos_coin(w, 1))
+        co = NULL; /* the ring first this time */
     if (co && w->next_streak < GOC_NEXT_STREAK_MAX && take_next(w, co)) {
         w->next_streak++;
         return co;
@@ -618,9 +671,10 @@ static goc_co *steal_work(goc_worker *w)
 {
     goc_runtime *rt = w->rt;
     int nv = rt->nworkers - 1;
+    int start = rt->chaos && nv > 0 ? (int)(chaos_next(w) % (uint64_t)nv) : 0;
     for (int round = 0; round < 4; round++) {
         for (int i = 0; i < nv; i++) {
-            goc_co *co = steal_from(w, &rt->workers[w->victims[i]]);
+            goc_co *co = steal_from(w, &rt->workers[w->victims[(i + start) % nv]]);
             if (co)
                 return co;
         }
@@ -1119,6 +1173,7 @@ void goc__switch_to_sched(goc_worker *w, goc_co *co, int req)
 void goc__switch_away(goc_worker *w, goc_co *co, int req)
 {
     goc__rank_none_held("a coroutine switching away");
+    chaos_pause(w);
     /* A yield lets due timers fire first, as asyncio.sleep(0) does, and a
      * park does not leave them waiting behind the run queue (on a worker
      * whose coroutines each run long, 61 picks can be milliseconds).
@@ -1129,7 +1184,9 @@ void goc__switch_away(goc_worker *w, goc_co *co, int req)
         w->tick = 1;
     if (--w->tick != 0) {
         goc_co *next = local_pick(w);
-        if (next && (next->stack || w->stacks.n)) {
+        /* next == co: woken before it switched away (goc__timer_add fires
+         * at once when out of memory); claim() would wait for itself */
+        if (next && next != co && (next->stack || w->stacks.n)) {
             if (req == GOC_REQ_YIELD)
                 ring_push(w, co);
             claim(w, next);
@@ -1139,7 +1196,7 @@ void goc__switch_away(goc_worker *w, goc_co *co, int req)
             after_resume(co, 0);
             return;
         }
-        w->handoff = next; /* needs a fresh stack: let the scheduler do it */
+        w->handoff = next; /* a fresh stack, or co itself: let the scheduler do it */
     } else {
         w->tick = 1; /* the scheduler's find_work takes the periodic turn */
     }
@@ -1171,6 +1228,13 @@ static int give_stack(goc_worker *w, goc_co *co)
     co->tsan_fiber = san_tsan_create();
 #endif
     return 0;
+}
+
+/* For goc__start_main (coro.c): main gets its stack before the run starts,
+ * so no memory for it is goc_run's GOC_ENOMEM, not claim()'s abort. */
+int goc__give_stack(goc_worker *w, goc_co *co)
+{
+    return give_stack(w, co);
 }
 
 void goc__co_body(goc_co *co); /* coro.c: runs the user function */
@@ -1261,6 +1325,7 @@ static int worker_init(goc_runtime *rt, goc_worker *w, int index, int *victims, 
     w->rt = rt;
     w->index = index;
     w->rng = 0x9E3779B9u * (uint32_t)(index + 1);
+    w->chaos_rng = rt->chaos * 0x100000001B3ull + (uint64_t)index;
     w->victims = victims;
     w->victim_seen = seen;
     w->tfd = -1;
@@ -1351,6 +1416,17 @@ static void runtime_free(goc_runtime *rt)
     free(rt);
 }
 
+/* GOC_CHAOS from the environment: a non-zero integer, or 0 (off). Nothing
+ * is printed (tests check that stderr stays quiet); the chaos tests carry
+ * their seed in their names. */
+static uint64_t chaos_seed(void)
+{
+    const char *s = getenv("GOC_CHAOS");
+    if (!s || !*s)
+        return 0;
+    return strtoull(s, NULL, 0); /* a failing chaos test names its seed */
+}
+
 static goc_runtime *runtime_new(const goc_config *cfg, int *err)
 {
     goc_runtime *rt = calloc(1, sizeof *rt);
@@ -1369,6 +1445,7 @@ static goc_runtime *runtime_new(const goc_config *cfg, int *err)
     if ((*err = parse_workers(cfg, goc__topo_cores(rt->topo), &rt->nworkers)) != 0)
         goto fail;
     rt->pin = cfg ? cfg->pin != 0 : 1;
+    rt->chaos = chaos_seed();
     const char *dbg = getenv("GOC_DEBUG");
     rt->debug = dbg && *dbg && strcmp(dbg, "0") != 0;
     atomic_store(&rt->id_gen, 1);
@@ -1446,8 +1523,9 @@ int goc_run(const goc_config *cfg, void (*main_fn)(void *), void *arg)
         goc__topo_save_binding(rt->topo);
     if ((err = goc__start_main(rt, main_fn, arg)) != 0)
         goto out;
-    goc__monitor_start(rt);
-    for (int i = 1; i < rt->nworkers; i++) {
+    if (goc__monitor_start(rt) != 0)
+        err = GOC_ENOMEM; /* main never runs */
+    for (int i = 1; !err && i < rt->nworkers; i++) {
         goc_worker *w = &rt->workers[i];
         if (pthread_create(&w->thread, NULL, worker_thread, w) != 0) {
             err = GOC_ENOMEM; /* main never runs; stop those we started */
