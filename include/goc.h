@@ -213,7 +213,9 @@ typedef struct goc_case {
 } goc_case;
 
 /* Block until one case can proceed, perform exactly that one, and return
- * its index. Several ready: one chosen uniformly at random. timeout_ns < 0
+ * its index. Several ready: one chosen uniformly at random; parked with
+ * several cases a later partner could complete (two sends on one channel,
+ * say), the one it completes is random too. timeout_ns < 0
  * waits forever, 0 never blocks (returns GOC_EAGAIN: Go's default), > 0
  * returns GOC_ETIMEDOUT after that long (never early). A case on a closed
  * channel is ready, with status GOC_ECLOSED. GOC_EINVAL (nothing performed)
