@@ -105,12 +105,15 @@ static void check_netpoll(goc_runtime *rt, uint64_t *last_harvests)
     goc__netpoll_harvest(rt, NULL);
 }
 
+/* The monitor's table, made by goc__monitor_start (so that no memory for
+ * it fails goc_run instead of silently stopping the monitor) and freed by
+ * monitor_main. One runtime at a time. */
+static stall *mon_stalls;
+
 static void *monitor_main(void *arg)
 {
     goc_runtime *rt = arg;
-    stall *st = calloc((size_t)rt->nworkers, sizeof *st);
-    if (!st)
-        return NULL;
+    stall *st = mon_stalls;
     int64_t prev = goc_now(), last_scavenge = prev;
     uint64_t harvests = 0;
     pthread_mutex_lock(&rt->mon_lock);
@@ -147,8 +150,12 @@ int goc__monitor_start(goc_runtime *rt)
     pthread_mutex_init(&rt->mon_lock, NULL);
     pthread_cond_init(&rt->mon_cond, NULL);
     rt->mon_stop = 0;
-    if (pthread_create(&rt->monitor, NULL, monitor_main, rt) != 0)
+    mon_stalls = calloc((size_t)rt->nworkers, sizeof *mon_stalls);
+    if (!mon_stalls || pthread_create(&rt->monitor, NULL, monitor_main, rt) != 0) {
+        free(mon_stalls);
+        mon_stalls = NULL;
         return GOC_ENOMEM;
+    }
     rt->mon_started = 1;
     return 0;
 }

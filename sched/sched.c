@@ -846,13 +846,20 @@ static int harvest_before_idle(goc_worker *w)
 /* Sleep until an event for this worker: a wake-up, its timers, its
  * thread-pool completions, and, for the poller only, sockets and the
  * other workers' overdue timers. Returns whether it was the poller. */
+static int check_deadlock(goc_worker *w);
+
 static int block_in_loop(goc_worker *w)
 {
     int poller = hold_poller_role(w);
     goc__netpoll_watch(w, poller);
     arm_timerfd(w, poller);
+    /* seq_cst store, then the deadlock check reads the others' flags: of
+     * two workers blocking at once, at least one sees the other blocked
+     * (checking only before the store let both miss it and sleep on a
+     * deadlock for good, now and then, under load) */
     atomic_store(&w->blocked, 1);
-    uv_run(&w->loop, UV_RUN_ONCE);
+    if (!check_deadlock(w))
+        uv_run(&w->loop, UV_RUN_ONCE);
     atomic_store(&w->blocked, 0);
     return poller;
 }

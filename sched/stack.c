@@ -193,6 +193,8 @@ static void list_push(goc_stack_list *l, const uintptr_t *e, size_t n)
 /* Take the top n entries of l into out[0 .. n), keeping their order. */
 static void list_pop_top(goc_stack_list *l, uintptr_t *out, size_t n)
 {
+    if (n == 0)
+        return; /* l->e may be NULL: lists not made yet (carving failed) */
     l->n -= n;
     memcpy(out, l->e + l->n, n * sizeof *out);
 }
