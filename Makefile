@@ -2,8 +2,16 @@
 #
 #   make demo      install missing Debian packages, build, run the headline comparison
 #                  (examples/compare.py --demo: asyncio model vs Go model vs asyncio)
-#   make test      install missing packages, then build + ctest three times:
-#                  build/ (plain), build-asan/ (ASan+UBSan), build-tsan/ (TSan)
+#   make test      install missing packages, then build + ctest five ways:
+#                  build/ (plain), build-asan/ (ASan+UBSan), build-tsan/ (TSan),
+#                  build-check/ (GOC_ASSERTS: invariants and lock ranks, plus
+#                  every test again under 3 GOC_CHAOS seeds at 1 and 4 workers),
+#                  build-fuzz/ (clang libFuzzer: the regression corpus, then
+#                  FUZZ_TEST_SECONDS of each harness); each build runs the
+#                  soak at 10^6 operations (ctest -L soak)
+#   make soak      the soak at SOAK_OPS operations (default 10^8) at 1, 2 and
+#                  8 workers (build/tests/soak/goc-soak)
+#   make fuzz      each libFuzzer harness for FUZZ_SECONDS (default 60)
 #   make deps      install missing Debian packages (apt-get, as root or via sudo)
 #   make build     configure and build in build/
 #   make bench     build and run build/bench/goc-bench (BENCH_ARGS=...)
@@ -16,6 +24,8 @@
 #   make clean     remove the build directories
 #
 # Variables: JOBS (build jobs; default: number of CPUs), CTEST_JOBS (2),
+# SOAK_OPS (make soak; 100000000), FUZZ_SECONDS (make fuzz; 60),
+# FUZZ_TEST_SECONDS (make test's fuzz stage; 30),
 # BUILD_TYPE (RelWithDebInfo), CMAKE_FLAGS (extra -D options), BENCH_ARGS,
 # COMPARE_ARGS (bench-compare; e.g. --quick), EXAMPLES_ARGS (compare; e.g.
 # '--only blocking_call -v'), SWITCHCOST_ARGS (e.g. --quick).
@@ -33,12 +43,17 @@ COMPARE_ARGS =
 EXAMPLES_ARGS =
 SWITCHCOST_ARGS =
 PYTHON      = python3
+SOAK_OPS    = 100000000
+FUZZ_SECONDS = 60
+FUZZ_TEST_SECONDS = 30
+# The sanitizer, checked and fuzz builds need only the library and tests.
+LEAN        = -DGOC_BUILD_BENCH=OFF -DGOC_BUILD_EXAMPLES=OFF
 PREFIX      = /usr/local
 
 # gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and qemu-user let the tests
 # run the aarch64 context switch under emulation (tests/cross/).
 DEBS = libuv1-dev libhwloc-dev libcmocka-dev cmake pkg-config gcc libc6-dev \
-       clang golang-go python3 wrk \
+       clang libclang-rt-dev golang-go python3 wrk \
        gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 
 # The build's -j: $(JOBS), or the number of CPUs.
@@ -75,27 +90,57 @@ demo: deps
 	@$(MAKE) build
 	$(PYTHON) examples/compare.py --build build --demo
 
-# Each of the three runs even when another failed; the target fails if any did.
+# Each stage runs even when another failed; the target fails if any did.
 test: deps
 	@failed=""; \
 	$(MAKE) test-plain || failed="$$failed plain"; \
 	$(MAKE) test-asan  || failed="$$failed asan"; \
 	$(MAKE) test-tsan  || failed="$$failed tsan"; \
+	$(MAKE) test-check || failed="$$failed check"; \
+	$(MAKE) test-fuzz  || failed="$$failed fuzz"; \
 	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed" >&2; exit 1; fi; \
-	echo "make test: plain, asan and tsan builds all passed"
+	echo "make test: plain, asan, tsan, check (asserts + chaos) and fuzz stages all passed"
 
 test-plain: build
 	$(CTEST) --test-dir build --output-on-failure -j $(CTEST_JOBS)
 
 test-asan:
-	$(CMAKE) -S . -B build-asan -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DGOC_SANITIZE=address $(CMAKE_FLAGS)
+	$(CMAKE) -S . -B build-asan -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DGOC_SANITIZE=address $(LEAN) $(CMAKE_FLAGS)
 	@$(NJOBS); echo "$(CMAKE) --build build-asan -j $$j"; $(CMAKE) --build build-asan -j "$$j"
 	$(CTEST) --test-dir build-asan --output-on-failure -j $(CTEST_JOBS)
 
 test-tsan:
-	$(CMAKE) -S . -B build-tsan -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DGOC_SANITIZE=thread $(CMAKE_FLAGS)
+	$(CMAKE) -S . -B build-tsan -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DGOC_SANITIZE=thread $(LEAN) $(CMAKE_FLAGS)
 	@$(NJOBS); echo "$(CMAKE) --build build-tsan -j $$j"; $(CMAKE) --build build-tsan -j "$$j"
 	$(CTEST) --test-dir build-tsan --output-on-failure -j $(CTEST_JOBS)
+
+# GOC_ASSERTS on (sched/check.h), and every test again under GOC_CHAOS.
+test-check:
+	$(CMAKE) -S . -B build-check -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DGOC_SANITIZE=none \
+	  -DGOC_ASSERTS=ON -DGOC_CHAOS_TESTS=ON $(LEAN) $(CMAKE_FLAGS)
+	@$(NJOBS); echo "$(CMAKE) --build build-check -j $$j"; $(CMAKE) --build build-check -j "$$j"
+	$(CTEST) --test-dir build-check --output-on-failure -j $(CTEST_JOBS)
+
+# libFuzzer needs clang; the library is built with ASan+UBSan there.
+fuzz-build:
+	CC=clang $(CMAKE) -S . -B build-fuzz -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DGOC_SANITIZE=address \
+	  -DGOC_FUZZ=ON $(LEAN) $(CMAKE_FLAGS)
+	@$(NJOBS); echo "$(CMAKE) --build build-fuzz -j $$j"; $(CMAKE) --build build-fuzz -j "$$j"
+
+test-fuzz: fuzz-build
+	$(CTEST) --test-dir build-fuzz --output-on-failure -L fuzz
+	sh tests/fuzz/fuzz.sh build-fuzz $(FUZZ_TEST_SECONDS)
+
+fuzz: deps
+	@$(MAKE) fuzz-build
+	sh tests/fuzz/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+
+soak: deps
+	@$(MAKE) build
+	@for w in 1 2 8; do \
+	  echo "SOAK_OPS=$(SOAK_OPS) build/tests/soak/goc-soak --workers $$w"; \
+	  SOAK_OPS=$(SOAK_OPS) build/tests/soak/goc-soak --workers $$w || exit 1; \
+	done
 
 bench: build
 	@if [ ! -x build/bench/goc-bench ]; then \
@@ -120,7 +165,8 @@ install: build
 	$(CMAKE) --install build --prefix "$(PREFIX)"
 
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-check build-fuzz
 
-.PHONY: all deps build demo test test-plain test-asan test-tsan bench compare bench-compare \
+.PHONY: all deps build demo test test-plain test-asan test-tsan test-check test-fuzz fuzz \
+	fuzz-build soak bench compare bench-compare \
         switchcost install clean
