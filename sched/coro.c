@@ -337,6 +337,7 @@ goc_co *goc__co_new(goc_worker *w, void *arg, int is_task)
 
 void goc__co_release(goc_worker *w, goc_co *co)
 {
+    /* acq_rel: the last owner sees every other owner's last touches */
     if (atomic_fetch_sub_explicit(&co->refs, 1, memory_order_acq_rel) != 1)
         return;
     atomic_store_explicit(&co->life, GOC_LIFE_FREE, memory_order_relaxed);
@@ -375,6 +376,8 @@ void goc__co_finish(goc_worker *w, goc_co *co)
     co->exit_canceled = (atomic_load(&co->wstate) & GOC_WS_CANCEL) != 0;
     atomic_store(&co->life, GOC_LIFE_DEAD);
     if (co->flags & GOC_CO_TASK) {
+        /* release: result and err before DONE for a joiner that reads it;
+         * acquire: the joiner's registration, if it came first */
         uintptr_t j = atomic_exchange_explicit(&co->join, GOC_JOIN_DONE, memory_order_acq_rel);
         if (j != GOC_JOIN_NONE && j != GOC_JOIN_DONE)
             goc__wake((goc_co *)j, GOC_WS_WOKEN);
@@ -681,6 +684,7 @@ int goc_join(goc_task *task, void **result)
             goc__co_release(goc__worker(), t); /* consumed all the same */
         return self ? GOC_EINVAL : GOC_EPERM;
     }
+    /* acquire: DONE was released after result and err were written */
     if (atomic_load_explicit(&t->join, memory_order_acquire) == GOC_JOIN_DONE)
         return collect(t, result);
     if (goc__park_begin(self, "join") != 0) {

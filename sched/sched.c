@@ -235,11 +235,14 @@ static goc_co *ring_pop(goc_ring *r, int shared)
         return co;
     }
     for (;;) {
+        /* acquire: a thief's head CAS released its reads of the slots */
         uint32_t h = atomic_load_explicit(&r->head, memory_order_acquire);
+        /* relaxed: the owner pops, and tail is its own store */
         uint32_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
         if (h == t)
             return NULL;
         goc_co *co = atomic_load_explicit(&r->slots[h % GOC_RING_SIZE], memory_order_relaxed);
+        /* release: our read of the slot happens before the owner reuses it */
         if (atomic_compare_exchange_weak_explicit(&r->head, &h, h + 1,
                                                   memory_order_release, memory_order_relaxed))
             return co;
@@ -251,6 +254,8 @@ static uint32_t ring_grab(goc_ring *r, goc_co **batch)
 {
     for (;;) {
         uint32_t h = atomic_load_explicit(&r->head, memory_order_acquire);
+        /* acquire: pairs with the owner's tail release, so the slots below
+         * t hold the coroutines it published */
         uint32_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
         uint32_t n = t - h;
         n -= n / 2;
@@ -262,6 +267,8 @@ static uint32_t ring_grab(goc_ring *r, goc_co **batch)
             batch[i] = atomic_load_explicit(&r->slots[(h + i) % GOC_RING_SIZE],
                                             memory_order_relaxed);
         chaos_pause(worker_tls()); /* the owner or another thief may move head now */
+        /* acq_rel: release our slot reads to the owner; acquire what
+         * other consumers released with their head updates */
         if (atomic_compare_exchange_weak_explicit(&r->head, &h, h + n,
                                                   memory_order_acq_rel, memory_order_relaxed))
             return n;
@@ -273,6 +280,8 @@ static void ring_put_unchecked(goc_ring *r, goc_co *co)
 {
     uint32_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
     atomic_store_explicit(&r->slots[t % GOC_RING_SIZE], co, memory_order_relaxed);
+    /* release: a consumer that sees the new tail sees the slot (and the
+     * coroutine's state written before it was queued) */
     atomic_store_explicit(&r->tail, t + 1, memory_order_release);
 }
 
@@ -490,6 +499,7 @@ void goc__enqueue_local(goc_worker *w, goc_co *co, int next)
             old = atomic_load_explicit(&w->runnext, memory_order_relaxed);
             atomic_store_explicit(&w->runnext, co, memory_order_relaxed);
         } else {
+            /* acq_rel: publish co to a thief; acquire the one we displace */
             old = atomic_exchange_explicit(&w->runnext, co, memory_order_acq_rel);
         }
         /* The next slot runs here as soon as the running coroutine parks:
@@ -996,6 +1006,8 @@ static int give_stack(goc_worker *w, goc_co *co);
 static void wait_off_cpu(goc_co *co)
 {
     unsigned spins = 0;
+    /* acquire: pairs with the release that clears on_cpu once its
+     * registers are saved; only then may we load them */
     while (atomic_load_explicit(&co->on_cpu, memory_order_acquire))
         goc__spin_wait(&spins);
 }
