@@ -11,7 +11,9 @@
  * that released it is still returning:
  *   - a waiter that reads count 0 and no lock returns at once;
  *   - a woken waiter waits until the lock bit is clear before returning;
- *   - the zero crossing happens only with the lock held.
+ *   - the zero crossing happens only with the lock held, and no count
+ *     changes while the lock is held (adds wait for it): the crossing's
+ *     final store of 0 cannot overwrite an add.
  * Invariants: count >= 0 (going below is a bug and aborts, as Go panics).
  */
 #include <stdio.h>
@@ -76,7 +78,17 @@ void goc_wg_add(goc_wg *wg, int delta)
         return;
     int64_t d = (int64_t)delta * 2;
     int64_t s = atomic_load(&wg->state);
+    unsigned spins = 0;
     for (;;) {
+        if (s & LOCKED) {
+            /* A zero crossing (or a waiter registering) holds the word:
+             * the crossing publishes 0 with a plain store, so an add that
+             * slipped in now would be lost (and a later done would go
+             * below zero). Wait for the lock, as the waiters' side does. */
+            goc__spin_wait(&spins);
+            s = atomic_load(&wg->state);
+            continue;
+        }
         int64_t count = (s >> 1) + delta;
         if (count < 0)
             negative(wg, delta);

@@ -4,6 +4,8 @@
  */
 #include "test_util.h"
 
+#include <pthread.h>
+
 /* ------------------------------------------- negative counter aborts */
 
 /* These fork; they run first, while the test process has no other thread
@@ -55,6 +57,75 @@ static void check_negative_aborts(void (*fn)(void *))
                  "mentioning \"negative\"");
     }
     tu_child_free(&c);
+}
+
+/* Adds racing with a zero crossing. One thread takes the count from 1 to
+ * 0 and back, over and over (each done is a zero crossing, which locks
+ * the wg); the other holds one count across a short spin each round. An
+ * add that lands while the crossing holds the lock must not be lost:
+ * when it was (the crossing published 0 over it), the holder's done went
+ * below zero and aborted. Run in a child: that abort is the failure. */
+#define RACE_ROUNDS 10000000
+
+static atomic_int race_go;
+
+static void race_start(void)
+{
+    atomic_fetch_add(&race_go, 1);
+    while (atomic_load(&race_go) < 2)
+        ;
+}
+
+static void *race_crosser(void *arg)
+{
+    goc_wg *wg = arg;
+    race_start();
+    for (int i = 0; i < RACE_ROUNDS; i++) {
+        goc_wg_add(wg, 1);
+        goc_wg_done(wg);
+    }
+    return NULL;
+}
+
+static void *race_holder(void *arg)
+{
+    goc_wg *wg = arg;
+    race_start();
+    for (int i = 0; i < RACE_ROUNDS; i++) {
+        goc_wg_add(wg, 1);
+        for (volatile int k = 0; k < 8; k++)
+            ;
+        goc_wg_done(wg);
+    }
+    return NULL;
+}
+
+static void main_add_races_zero(void *arg)
+{
+    (void)arg;
+    goc_wg *wg = goc_wg_new();
+    pthread_t a, b;
+    pthread_create(&a, NULL, race_crosser, wg);
+    pthread_create(&b, NULL, race_holder, wg);
+    pthread_join(a, NULL);
+    pthread_join(b, NULL);
+    /* every add was matched: the count is 0 again, a wait returns at once */
+    if (goc_wg_wait(wg) != 0)
+        abort();
+    goc_wg_free(wg);
+}
+
+static void test_wg_add_races_zero_crossing(void **state)
+{
+    (void)state;
+    tu_child c;
+    child_arg ca = {main_add_races_zero};
+    tu_fork_capture(child_run, &ca, 120, &c);
+    int ok = c.exited && c.exit_code == 0 && strstr(c.err, "goc_run returned 0") != NULL;
+    if (!ok)
+        tu_child_print("adds racing a zero crossing", &c);
+    tu_child_free(&c);
+    assert_true(ok);
 }
 
 static void test_wg_negative_aborts(void **state)
@@ -347,6 +418,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wg_negative_aborts), /* forks: keep first */
+        cmocka_unit_test(test_wg_add_races_zero_crossing), /* forks */
         cmocka_unit_test(test_wg_basic),
         cmocka_unit_test(test_wg_zero_returns_at_once),
         cmocka_unit_test(test_wg_multiple_waiters),
