@@ -891,13 +891,21 @@ static int deadlocked_now(goc_worker *w)
         if (v != w && !atomic_load(&v->blocked))
             return 0;
     }
+    /* Timers first: a worker firing one (inside its uv_run, so still
+     * marked blocked) queues the coroutine it wakes before it publishes
+     * the heap's new next_when (release; acquire here), so a heap read
+     * empty now means the ring read below shows that coroutine. Reading
+     * the ring first could see neither. */
+    for (int i = 0; i < rt->nworkers; i++)
+        if (atomic_load_explicit(&rt->workers[i].timers.next_when, memory_order_acquire) !=
+            INT64_MAX)
+            return 0;
     if (atomic_load(&rt->gq_len) || atomic_load(&rt->nfd_waiting) ||
         atomic_load(&rt->npool_waiting))
         return 0;
     for (int i = 0; i < rt->nworkers; i++) {
         goc_worker *v = &rt->workers[i];
-        if (!ring_empty(&v->ring) || atomic_load(&v->runnext) ||
-            atomic_load(&v->timers.next_when) != INT64_MAX)
+        if (!ring_empty(&v->ring) || atomic_load(&v->runnext))
             return 0;
     }
     return !all_exited(rt);

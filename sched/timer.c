@@ -81,8 +81,10 @@ static void sift_down(goc_timers *ts, uint32_t i)
 static void publish_next(goc_timers *ts)
 {
     goc__assert(ts->len == 0 || heap_ok_at(ts, 0));
+    /* release: what a fired timer woke is queued before the heap looks
+     * empty (the deadlock check reads next_when first, with acquire) */
     atomic_store_explicit(&ts->next_when, ts->len ? ts->heap[0].when : INT64_MAX,
-                          memory_order_relaxed);
+                          memory_order_release);
 }
 
 static void heap_delete(goc_timers *ts, goc_timer *t)
