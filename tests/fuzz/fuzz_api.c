@@ -188,16 +188,8 @@ typedef struct world {
 
 static world W;
 
-#define CHECK(cond, ...)                                                     \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "fuzz_api: check failed: %s (%s:%d): ", #cond,   \
-                    __FILE__, __LINE__);                                     \
-            fprintf(stderr, __VA_ARGS__);                                    \
-            fputc('\n', stderr);                                             \
-            abort();                                                         \
-        }                                                                    \
-    } while (0)
+#define FUZZ_NAME "fuzz_api"
+#include "fuzz_check.h"
 
 static int trace = -1;
 #define TRACE(...)                                                           \

@@ -74,16 +74,8 @@ typedef struct outcome {
     int closed;      /* the server closed the connection */
 } outcome;
 
-#define CHECK(cond, ...)                                                     \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "fuzz_http: check failed: %s (%s:%d): ", #cond,  \
-                    __FILE__, __LINE__);                                     \
-            fprintf(stderr, __VA_ARGS__);                                    \
-            fputc('\n', stderr);                                             \
-            abort();                                                         \
-        }                                                                    \
-    } while (0)
+#define FUZZ_NAME "fuzz_http"
+#include "fuzz_check.h"
 
 /* How the connection's buffer is handed to the parser. */
 enum { VIEW_COPY, VIEW_POISON };

@@ -1000,6 +1000,22 @@ static int64_t pick_tmo(ctx *c, int allow_forever)
     return -1;
 }
 
+/* A queue put or get that did not move a value: closed, nothing at once,
+ * a timeout (never early), a cancel we expect; anything else is wrong. */
+static void queue_failure(ctx *c, const char *what, int r, int64_t tmo, int64_t el)
+{
+    if (r == GOC_ECLOSED || (r == GOC_EAGAIN && tmo == 0))
+        return;
+    if (r == GOC_ETIMEDOUT && tmo > 0) {
+        atomic_fetch_add_explicit(&n_timeouts, 1, memory_order_relaxed);
+        if (el < tmo)
+            fail("%s timed out early: %" PRId64 " of %" PRId64 " ns", what, el, tmo);
+        return;
+    }
+    if (!canceled_ok(c, r, what))
+        unexpected(c, what, r);
+}
+
 static void op_qput(ctx *c)
 {
     int e = pick_queue(&c->rng);
@@ -1020,14 +1036,8 @@ static void op_qput(ctx *c)
         mark_sent(c, id, (uint16_t)(QCODE | (unsigned)e));
         if (was_closed)
             fail("goc_queue_put succeeded on queue #%d, closed before the call", e);
-    } else if (r == GOC_ECLOSED) {
-    } else if (r == GOC_EAGAIN && tmo == 0) {
-    } else if (r == GOC_ETIMEDOUT && tmo > 0) {
-        atomic_fetch_add_explicit(&n_timeouts, 1, memory_order_relaxed);
-        if (el < tmo)
-            fail("goc_queue_put timed out early: %" PRId64 " of %" PRId64 " ns", el, tmo);
-    } else if (!canceled_ok(c, r, "goc_queue_put")) {
-        unexpected(c, "goc_queue_put", r);
+    } else {
+        queue_failure(c, "goc_queue_put", r, tmo, el);
     }
     op_done(c);
 }
@@ -1050,14 +1060,8 @@ static void op_qget(ctx *c)
         int d = goc_queue_task_done(queue_of(e));
         if (d != 0)
             fail("goc_queue_task_done after a get returned %s", es(d));
-    } else if (r == GOC_ECLOSED) {
-    } else if (r == GOC_EAGAIN && tmo == 0) {
-    } else if (r == GOC_ETIMEDOUT && tmo > 0) {
-        atomic_fetch_add_explicit(&n_timeouts, 1, memory_order_relaxed);
-        if (el < tmo)
-            fail("goc_queue_get timed out early: %" PRId64 " of %" PRId64 " ns", el, tmo);
-    } else if (!canceled_ok(c, r, "goc_queue_get")) {
-        unexpected(c, "goc_queue_get", r);
+    } else {
+        queue_failure(c, "goc_queue_get", r, tmo, el);
     }
     op_done(c);
 }
