@@ -124,6 +124,27 @@ GOC_API int goc_go(void (*fn)(void *), void *arg);
  * goc_wait_for (which free it). */
 GOC_API goc_task *goc_spawn(void *(*fn)(void *), void *arg);
 
+/* Names, shown by the deadlock report, goc_dump and the execution trace.
+ * A name keeps at most GOC_NAME_MAX - 1 bytes (longer ones are cut); a
+ * coroutine without one is called "co-ID".
+ *
+ * goc_spawn_named / goc_go_named: goc_spawn / goc_go that name the new
+ * coroutine (name NULL: none). asyncio: create_task(coro, name=...).
+ * goc_set_name: name the calling coroutine; 0, GOC_EINVAL (NULL name) or
+ * GOC_EPERM outside a coroutine. asyncio: Task.set_name; Go has no names
+ * (pprof labels are the nearest).
+ * goc_name / goc_task_name: write the caller's / t's name into buf (cut to
+ * size - 1 bytes, NUL-terminated) and return its full length, as
+ * snprintf does; GOC_EINVAL for a NULL t, or a NULL buf with size > 0;
+ * goc_name returns GOC_EPERM outside a coroutine. t must not have been
+ * consumed. asyncio: Task.get_name. */
+#define GOC_NAME_MAX 32
+GOC_API goc_task *goc_spawn_named(const char *name, void *(*fn)(void *), void *arg);
+GOC_API int       goc_go_named(const char *name, void (*fn)(void *), void *arg);
+GOC_API int       goc_set_name(const char *name);
+GOC_API int       goc_name(char *buf, size_t size);
+GOC_API int       goc_task_name(goc_task *t, char *buf, size_t size);
+
 /* Wait for t to end and store its return value in *result (result may be
  * NULL). Always consumes the handle, even when it fails. Returns 0, the
  * error t failed with (goc_fail), GOC_ECANCELED if t was cancelled or the

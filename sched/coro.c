@@ -3,10 +3,10 @@
  *
  * Owns: the coroutine struct pool (slabs of goc_co, a global free list,
  * and per-worker caches), the struct reserve kept between goc_run calls,
- * ids, and the public coroutine API (goc_go, goc_spawn, goc_join,
- * goc_cancel, goc_cancelled, goc_yield).
+ * ids, names, and the public coroutine API (goc_go, goc_spawn, goc_join,
+ * goc_cancel, goc_cancelled, goc_yield, goc_set_name and friends).
  *
- * The pool. Structs (104 bytes) live in mmap'd slabs, 64 KiB growing to
+ * The pool. Structs (136 bytes) live in mmap'd slabs, 64 KiB growing to
  * 4 MiB, newest first in the slab list; a slab is carved in order, so
  * cos[n ..] are untouched zero memory (FREE, watch_lock unlocked), never
  * read, not even by goc__co_each_alive. Free structs are linked through
@@ -52,6 +52,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include "runtime.h"
@@ -320,6 +321,7 @@ goc_co *goc__co_new(goc_worker *w, void *arg, int is_task)
     co->stack_kind = GOC_STACK_POOL;
     co->exit_canceled = 0;
     co->waiting_on = NULL;
+    atomic_store_explicit(&co->name[0], 0, memory_order_relaxed); /* "" */
     co->id = next_id(w);
     atomic_store_explicit(&co->on_cpu, 0, memory_order_relaxed);
     atomic_store_explicit(&co->refs, is_task ? 2 : 1, memory_order_relaxed);
@@ -625,7 +627,7 @@ goc_waiter *goc__waitq_claim(goc_waitq *q)
 
 /* ----------------------------------------------------------- public API */
 
-static goc_co *spawn(void *arg, int is_task, int *err)
+static goc_co *spawn(const char *name, void *arg, int is_task, int *err)
 {
     goc_worker *w = goc__worker();
     if (!w || !w->cur) {
@@ -633,17 +635,21 @@ static goc_co *spawn(void *arg, int is_task, int *err)
         return NULL;
     }
     goc_co *co = goc__co_new(w, arg, is_task);
-    if (!co)
+    if (!co) {
         *err = GOC_ENOMEM;
+        return NULL;
+    }
+    if (name)
+        goc__co_set_name(co, name);
     return co;
 }
 
-int goc_go(void (*fn)(void *), void *arg)
+int goc_go_named(const char *name, void (*fn)(void *), void *arg)
 {
     int err = 0;
     if (!fn)
         return GOC_EINVAL;
-    goc_co *co = spawn(arg, 0, &err);
+    goc_co *co = spawn(name, arg, 0, &err);
     if (!co)
         return err;
     co->fn.go = fn;
@@ -651,17 +657,96 @@ int goc_go(void (*fn)(void *), void *arg)
     return 0;
 }
 
-goc_task *goc_spawn(void *(*fn)(void *), void *arg)
+int goc_go(void (*fn)(void *), void *arg)
+{
+    return goc_go_named(NULL, fn, arg);
+}
+
+goc_task *goc_spawn_named(const char *name, void *(*fn)(void *), void *arg)
 {
     int err = 0;
     if (!fn)
         return NULL;
-    goc_co *co = spawn(arg, 1, &err);
+    goc_co *co = spawn(name, arg, 1, &err);
     if (!co)
         return NULL;
     co->fn.task = fn;
     goc__enqueue_local(goc__worker(), co, 0);
     return (goc_task *)co;
+}
+
+goc_task *goc_spawn(void *(*fn)(void *), void *arg)
+{
+    return goc_spawn_named(NULL, fn, arg);
+}
+
+/* ----------------------------------------------------------------- names */
+
+void goc__co_set_name(goc_co *co, const char *name)
+{
+    enum { WORDS = GOC_NAME_MAX / 8 };
+    char buf[GOC_NAME_MAX] = {0};
+    size_t n = strnlen(name, GOC_NAME_MAX - 1);
+    memcpy(buf, name, n);
+    for (size_t i = 0; i < WORDS; i++) {
+        uint64_t word;
+        memcpy(&word, buf + 8 * i, 8);
+        atomic_store_explicit(&co->name[i], word, memory_order_relaxed);
+    }
+}
+
+size_t goc__co_name(const goc_co *co, char buf[GOC_NAME_MAX])
+{
+    enum { WORDS = GOC_NAME_MAX / 8 };
+    for (size_t i = 0; i < WORDS; i++) {
+        uint64_t word = atomic_load_explicit(&co->name[i], memory_order_relaxed);
+        memcpy(buf + 8 * i, &word, 8);
+    }
+    buf[GOC_NAME_MAX - 1] = 0;
+    if (buf[0])
+        return strlen(buf);
+    int len = snprintf(buf, GOC_NAME_MAX, "co-%llu", (unsigned long long)co->id);
+    return len > 0 ? (size_t)len : 0;
+}
+
+int goc_set_name(const char *name)
+{
+    goc_co *self = goc__self();
+    if (!self)
+        return GOC_EPERM;
+    if (!name)
+        return GOC_EINVAL;
+    goc__co_set_name(self, name);
+    return 0;
+}
+
+static int copy_name(const goc_co *co, char *buf, size_t size)
+{
+    char name[GOC_NAME_MAX];
+    size_t len = goc__co_name(co, name);
+    if (size > 0) {
+        size_t n = len < size - 1 ? len : size - 1;
+        memcpy(buf, name, n);
+        buf[n] = 0;
+    }
+    return (int)len;
+}
+
+int goc_name(char *buf, size_t size)
+{
+    goc_co *self = goc__self();
+    if (!self)
+        return GOC_EPERM;
+    if (!buf && size)
+        return GOC_EINVAL;
+    return copy_name(self, buf, size);
+}
+
+int goc_task_name(goc_task *t, char *buf, size_t size)
+{
+    if (!t || (!buf && size))
+        return GOC_EINVAL;
+    return copy_name((const goc_co *)t, buf, size);
 }
 
 static int collect(goc_co *t, void **result)

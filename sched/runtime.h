@@ -158,6 +158,11 @@ typedef struct goc_co {
     struct goc_watch *watchers;   /* waits on this task besides its joiner */
     uint64_t id;
     const char *waiting_on;       /* what it is parked on, for diagnostics */
+    /* goc_set_name's name, NUL-terminated, "" for none. Written only by
+     * the coroutine itself (or its spawner before it is queued), read by
+     * any thread (dump, trace, deadlock report) a word at a time with
+     * relaxed loads: a torn read mixes two names, never overruns. */
+    _Atomic uint64_t name[GOC_NAME_MAX / 8];
 #ifdef GOC_ASAN
     void *asan_fake;
 #endif
@@ -540,6 +545,11 @@ void goc__nudge_stuck(goc_worker *w);
 
 /* coro.c */
 goc_co *goc__co_new(goc_worker *w, void *arg, int is_task);
+/* Names (coro.c): set copies at most GOC_NAME_MAX - 1 bytes of name;
+ * get writes co's name, or "co-ID" when it has none, into buf and
+ * returns its length. */
+void   goc__co_set_name(goc_co *co, const char *name);
+size_t goc__co_name(const goc_co *co, char buf[GOC_NAME_MAX]);
 void goc__co_finish(goc_worker *w, goc_co *co);
 void goc__co_release(goc_worker *w, goc_co *co);
 void goc__co_pool_destroy(goc_co_pool *p);

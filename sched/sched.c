@@ -913,8 +913,10 @@ static int deadlocked_now(goc_worker *w)
 
 static void print_waiting(goc_co *co)
 {
-    fprintf(stderr, "  coroutine %llu%s: waiting on %s\n", (unsigned long long)co->id,
-            co->flags & GOC_CO_MAIN ? " (main)" : "",
+    char name[GOC_NAME_MAX];
+    goc__co_name(co, name);
+    fprintf(stderr, "  coroutine %llu \"%s\"%s: waiting on %s\n", (unsigned long long)co->id,
+            name, co->flags & GOC_CO_MAIN ? " (main)" : "",
             co->waiting_on ? co->waiting_on : "nothing (runnable)");
 }
 

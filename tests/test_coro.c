@@ -666,6 +666,84 @@ static void main_deep(void *arg)
     out[4] = recurse(64);
 }
 
+/* Names: given at spawn, set by the coroutine itself, cut to
+ * GOC_NAME_MAX - 1 bytes, "co-ID" when none; bad input is an error. */
+static void *named_child(void *arg)
+{
+    char buf[GOC_NAME_MAX];
+    TU_CHECK_INT_EQ(goc_name(buf, sizeof buf), 6);
+    TU_CHECK(strcmp(buf, "worker") == 0);
+    TU_CHECK_INT_EQ(goc_set_name("renamed by itself"), 0);
+    return arg;
+}
+
+static void *unnamed_child(void *arg)
+{
+    return arg;
+}
+
+static void main_names(void *arg)
+{
+    (void)arg;
+    char buf[GOC_NAME_MAX];
+    TU_CHECK_INT_EQ(goc_set_name(NULL), GOC_EINVAL);
+    TU_CHECK_INT_EQ(goc_set_name("main loop"), 0);
+    TU_CHECK_INT_EQ(goc_name(buf, sizeof buf), 9);
+    TU_CHECK(strcmp(buf, "main loop") == 0);
+    /* like snprintf: the full length, the copy cut to size - 1 */
+    char small[5];
+    TU_CHECK_INT_EQ(goc_name(small, sizeof small), 9);
+    TU_CHECK(strcmp(small, "main") == 0);
+    TU_CHECK_INT_EQ(goc_name(NULL, 0), 9);
+    TU_CHECK_INT_EQ(goc_name(NULL, 4), GOC_EINVAL);
+
+    goc_task *t = goc_spawn_named("worker", named_child, NULL);
+    TU_CHECK(t != NULL);
+    TU_CHECK_INT_EQ(goc_task_name(t, buf, sizeof buf), 6);
+    TU_CHECK(strcmp(buf, "worker") == 0);
+    while (!goc_done(t))
+        goc_yield();
+    TU_CHECK(goc_task_name(t, buf, sizeof buf) > 0);
+    TU_CHECK(strcmp(buf, "renamed by itself") == 0);
+    TU_CHECK_INT_EQ(goc_join(t, NULL), 0);
+
+    /* too long: cut, never overrun */
+    char longname[100];
+    memset(longname, 'x', sizeof longname - 1);
+    longname[sizeof longname - 1] = 0;
+    t = goc_spawn_named(longname, unnamed_child, NULL);
+    TU_CHECK(t != NULL);
+    TU_CHECK_INT_EQ(goc_task_name(t, buf, sizeof buf), GOC_NAME_MAX - 1);
+    TU_CHECK(strncmp(buf, longname, GOC_NAME_MAX - 1) == 0);
+    TU_CHECK_INT_EQ(goc_join(t, NULL), 0);
+
+    /* no name: "co-ID", distinct for distinct coroutines */
+    goc_task *a = goc_spawn(unnamed_child, NULL);
+    goc_task *b = goc_spawn_named(NULL, unnamed_child, NULL);
+    TU_CHECK(a != NULL && b != NULL);
+    char na[GOC_NAME_MAX], nb[GOC_NAME_MAX];
+    goc_task_name(a, na, sizeof na);
+    goc_task_name(b, nb, sizeof nb);
+    TU_CHECK(strncmp(na, "co-", 3) == 0 && strncmp(nb, "co-", 3) == 0);
+    TU_CHECK(strcmp(na, nb) != 0);
+    TU_CHECK_INT_EQ(goc_task_name(NULL, buf, sizeof buf), GOC_EINVAL);
+    TU_CHECK_INT_EQ(goc_task_name(a, NULL, 8), GOC_EINVAL);
+    TU_CHECK_INT_EQ(goc_join(a, NULL), 0);
+    TU_CHECK_INT_EQ(goc_join(b, NULL), 0);
+    TU_CHECK_INT_EQ(goc_go_named("fire", NULL, NULL), GOC_EINVAL);
+    TU_CHECK(goc_spawn_named("x", NULL, NULL) == NULL);
+}
+
+static void test_names(void **state)
+{
+    (void)state;
+    char buf[8];
+    assert_int_equal(goc_set_name("outside"), GOC_EPERM);
+    assert_int_equal(goc_name(buf, sizeof buf), GOC_EPERM);
+    TU_RUN(NULL, main_names, NULL);
+}
+
+
 static void test_deep_recursion_default_stack(void **state)
 {
     (void)state;
@@ -697,6 +775,7 @@ int main(void)
         cmocka_unit_test(test_cancel_joiner),
         cmocka_unit_test(test_cpu_bound_spread),
         cmocka_unit_test(test_deep_recursion_default_stack),
+        cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
