@@ -87,7 +87,9 @@
  *   MUTANT_ABORT_RUNS_ON park_abort returns at once when its CAS fails,
  *                        instead of parking to absorb the waker's ready
  *
- * Run: spin -a park.pml && cc -O2 -DSAFETY -o pan pan.c && ./pan -m100000
+ * Run: spin -a park.pml && cc -DSAFETY -o pan pan.c && ./pan -m200000 -w20
+ * (about 300,000 states, a fraction of a second; spin -t -p park.pml
+ * replays a trail). tests/model/run.sh does it, and the mutants.
  */
 
 #ifndef ROUNDS

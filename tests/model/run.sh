@@ -22,7 +22,6 @@ if [ "${GOC_MODEL_KEEP:-0}" = 1 ]; then
 else
     trap 'rm -rf "$work"' EXIT
 fi
-cp "$here/park.pml" "$work/"
 cd "$work"
 
 # verify NAME [spin -D options]: build and run pan for the model; prints
@@ -32,14 +31,15 @@ verify() {
     shift
     dir="$work/$name"
     mkdir -p "$dir"
-    cp park.pml "$dir/"
+    cp "$here/park.pml" "$dir/"
     (
         cd "$dir"
         rounds=""
         [ -n "${ROUNDS:-}" ] && rounds="-DROUNDS=$ROUNDS"
         "$SPIN" $rounds "$@" -a park.pml >spin.log 2>&1 || { cat spin.log >&2; exit 1; }
-        "$CC" -O2 -DSAFETY -o pan pan.c >cc.log 2>&1 || { cat cc.log >&2; exit 1; }
-        ./pan -m200000 >pan.log 2>&1 || true
+        # -O0: pan.c compiles 4x faster and the search (0.3 s) barely slows
+        "$CC" -O0 -DSAFETY -o pan pan.c >cc.log 2>&1 || { cat cc.log >&2; exit 1; }
+        ./pan -m200000 -w20 >pan.log 2>&1 || true
     ) || return 1
     if grep -q "max search depth too small" "$dir/pan.log"; then
         echo "model: $name: search depth too small (raise -m)" >&2
