@@ -8,7 +8,8 @@
 #                  every test again under 3 GOC_CHAOS seeds at 1 and 4 workers),
 #                  build-fuzz/ (clang libFuzzer: the regression corpus, then
 #                  FUZZ_TEST_SECONDS of each harness); each build runs the
-#                  soak at 10^6 operations (ctest -L soak)
+#                  soak at 10^6 operations (ctest -L soak); the plain one
+#                  also model-checks the park protocol (ctest -L model)
 #   make soak      the soak at SOAK_OPS operations (default 10^8) at 1, 2 and
 #                  8 workers (build/tests/soak/goc-soak)
 #   make fuzz      each libFuzzer harness for FUZZ_SECONDS (default 60)
@@ -52,9 +53,10 @@ PREFIX      = /usr/local
 
 # gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and qemu-user let the tests
 # run the aarch64 context switch under emulation (tests/cross/).
+# spin model-checks the park protocol (tests/model, in the plain stage).
 DEBS = libuv1-dev libhwloc-dev libcmocka-dev cmake pkg-config gcc libc6-dev \
        clang libclang-rt-dev golang-go python3 wrk \
-       gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+       gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user spin
 
 # The build's -j: $(JOBS), or the number of CPUs.
 NJOBS = j="$(JOBS)"; j="$${j:-$$(nproc 2>/dev/null || echo 2)}"
