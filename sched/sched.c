@@ -1082,8 +1082,6 @@ static void on_exit_of(goc_worker *w, goc_co *co)
 static void set_running(goc_worker *w, goc_co *co)
 {
     w->cur = co;
-    if (goc__tracing())
-        goc__trace_co_begin(w, co);
     atomic_store_explicit(&w->cur_id, co->id, memory_order_relaxed);
     atomic_store_explicit(&w->nswitch, atomic_load_explicit(&w->nswitch, memory_order_relaxed) + 1,
                           memory_order_relaxed);
@@ -1100,6 +1098,8 @@ static inline void claim(goc_worker *w, goc_co *co)
         abort();
     }
     set_running(w, co);
+    if (goc__tracing()) /* here, not in set_running: that one stays inlined */
+        goc__trace_co_begin(w, co);
 }
 
 /* First thing a coroutine does whenever it is resumed, on whatever worker:

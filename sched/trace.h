@@ -16,8 +16,9 @@
 #include "runtime.h"
 
 /* 1 while a trace is being recorded; written only by goc_trace_start and
- * goc_trace_stop (trace.c), under its control lock. */
-extern _Atomic int goc__trace_on;
+ * goc_trace_stop (trace.c), under its control lock. Hidden: one
+ * PC-relative load, no GOT indirection, even in the -fPIC objects. */
+extern _Atomic int goc__trace_on __attribute__((visibility("hidden")));
 
 static inline int goc__tracing(void)
 {
