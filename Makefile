@@ -21,6 +21,9 @@
 #   make bench-compare  goc-bench against the Go and Python peers (bench/compare.sh)
 #   make switchcost  coroutine vs thread vs process switch, memory per idle
 #                  task, beside asyncio (bench/switchcost.c + its Python twin)
+#   make trace     trace examples/blocking_call at 2 workers into
+#                  build/blocking_call.trace.json (GOC_TRACE) and say how to
+#                  open it (ui.perfetto.dev, chrome://tracing)
 #   make install   install build/ into PREFIX (default /usr/local)
 #   make clean     remove the build directories
 #
@@ -163,6 +166,14 @@ switchcost: deps
 	@$(MAKE) build
 	$(PYTHON) bench/peers/python/switchcost.py --goc build/bench/switchcost $(SWITCHCOST_ARGS)
 
+# One worker blocked in usleep, the ticker moving to the other: the
+# execution trace of the example's two phases.
+trace: build
+	GOC_TRACE=build/blocking_call.trace.json ./build/examples/blocking_call --workers 2
+	@echo "trace: wrote build/blocking_call.trace.json; open it at https://ui.perfetto.dev"
+	@echo "       (Open trace file) or in chrome://tracing (Load). Tracks: worker 0, worker 1;"
+	@echo "       the blocker's 0.5 s slice on one worker, the ticker's runs on the other."
+
 install: build
 	$(CMAKE) --install build --prefix "$(PREFIX)"
 
@@ -170,5 +181,5 @@ clean:
 	rm -rf build build-asan build-tsan build-check build-fuzz
 
 .PHONY: all deps build demo test test-plain test-asan test-tsan test-check test-fuzz fuzz \
-	fuzz-build soak bench compare bench-compare \
+	fuzz-build soak bench compare bench-compare trace \
         switchcost install clean

@@ -81,8 +81,8 @@ static void *blocker(void *arg)
 static void run_phase(phase *p)
 {
     ex_log("%s: start the ticker and the blocker", p->name);
-    goc_task *t = goc_spawn(ticker, p);
-    goc_task *b = goc_spawn(blocker, p);
+    goc_task *t = goc_spawn_named("ticker", ticker, p);
+    goc_task *b = goc_spawn_named("blocker", blocker, p);
     ex_check(t ? goc_join(t, NULL) : GOC_ENOMEM, "ticker");
     ex_check(b ? goc_join(b, NULL) : GOC_ENOMEM, "blocker");
     ex_log("%s: both done | longest gap between ticks %.2f s", p->name,

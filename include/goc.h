@@ -542,6 +542,28 @@ GOC_API int     goc_fs_write_all(const char *path, const void *data, size_t len)
  * GOC_EINVAL, GOC_EPERM outside a coroutine. */
 GOC_API int goc_to_thread(void *(*fn)(void *), void *arg, void **result);
 
+/* ============================================================ observability */
+
+/* Execution trace: record what the scheduler does into path as Chrome
+ * trace-event JSON, the format ui.perfetto.dev and chrome://tracing open
+ * (Go: runtime/trace.Start / Stop and `go tool trace`; asyncio has no
+ * equivalent, its debug mode only logs slow callbacks). One track per
+ * worker, with a slice for every run of a coroutine (its name, args.id),
+ * flow arrows from each waker to the coroutine it woke (channel hand-off,
+ * timer, netpoll, goc_to_thread completion, spawn), steals, idle and
+ * netpoll waits, and the stack scavenger. The event format is described
+ * in sched/trace.c. Setting GOC_TRACE=FILE traces one whole goc_run
+ * into FILE instead.
+ *
+ * goc_trace_start: from any thread, inside a run or before one; 0,
+ * GOC_EINVAL (path NULL or empty), GOC_EBUSY (a trace is being recorded
+ * already), or open(2)'s -errno. goc_trace_stop: end the trace and finish
+ * the file (coroutines running meanwhile are cut at the stop); 0,
+ * GOC_EINVAL (no trace being recorded) or write(2)'s -errno. While no
+ * trace is recorded, tracing costs one predictable branch per hook. */
+GOC_API int goc_trace_start(const char *path);
+GOC_API int goc_trace_stop(void);
+
 #ifdef __cplusplus
 }
 #endif

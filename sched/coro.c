@@ -6,7 +6,7 @@
  * ids, names, and the public coroutine API (goc_go, goc_spawn, goc_join,
  * goc_cancel, goc_cancelled, goc_yield, goc_set_name and friends).
  *
- * The pool. Structs (136 bytes) live in mmap'd slabs, 64 KiB growing to
+ * The pool. Structs (144 bytes) live in mmap'd slabs, 64 KiB growing to
  * 4 MiB, newest first in the slab list; a slab is carved in order, so
  * cos[n ..] are untouched zero memory (FREE, watch_lock unlocked), never
  * read, not even by goc__co_each_alive. Free structs are linked through

@@ -51,6 +51,7 @@
 #include <unistd.h>
 
 #include "netpoll.h"
+#include "trace.h"
 
 #define HARVEST_MAX 128
 
@@ -264,6 +265,7 @@ static int ready_harvested(goc_runtime *rt, goc_worker *w, goc_co *wake)
 int goc__netpoll_harvest(goc_runtime *rt, goc_worker *w)
 {
     struct epoll_event evs[HARVEST_MAX];
+    int64_t since = goc__tracing() ? goc__trace_region_begin() : 0;
     int n = epoll_wait(rt->np->epfd, evs, HARVEST_MAX, 0);
     goc_co *wake = NULL;
     for (int i = 0; i < n; i++) {
@@ -279,7 +281,9 @@ int goc__netpoll_harvest(goc_runtime *rt, goc_worker *w)
     if (w)
         atomic_store_explicit(&w->nharvest, atomic_load_explicit(&w->nharvest, memory_order_relaxed) + 1,
                               memory_order_relaxed);
-    return ready_harvested(rt, w, wake);
+    int ready = ready_harvested(rt, w, wake);
+    goc__trace_region_end(since, ready ? "netpoll" : NULL, "ready", ready);
+    return ready;
 }
 
 /* ------------------------------------------------------------------ wait */

@@ -158,6 +158,7 @@ typedef struct goc_co {
     struct goc_watch *watchers;   /* waits on this task besides its joiner */
     uint64_t id;
     const char *waiting_on;       /* what it is parked on, for diagnostics */
+    uint64_t trace_flow;          /* trace.c: the flow arrow of its last wake-up, or 0 */
     /* goc_set_name's name, NUL-terminated, "" for none. Written only by
      * the coroutine itself (or its spawner before it is queued), read by
      * any thread (dump, trace, deadlock report) a word at a time with

@@ -81,6 +81,7 @@
 #include <unistd.h>
 
 #include "runtime.h"
+#include "trace.h"
 
 /* How long a timer may be overdue on its own worker (busy in one
  * coroutine, or descheduled) before another worker fires it instead. */
@@ -474,6 +475,8 @@ void goc__wake_idle(goc_runtime *rt)
 
 void goc__enqueue_quiet(goc_worker *w, goc_co *co)
 {
+    if (goc__tracing())
+        goc__trace_ready(co);
     ring_push(w, co);
 }
 
@@ -491,6 +494,8 @@ void goc__share_backlog(goc_worker *w)
 
 void goc__enqueue_local(goc_worker *w, goc_co *co, int next)
 {
+    if (goc__tracing())
+        goc__trace_ready(co);
     if (next && chaos_coin(w, 1))
         next = 0; /* the ring, and a wake-up, instead of the next slot */
     if (next) {
@@ -537,6 +542,8 @@ void goc__nudge_stuck(goc_worker *w)
 
 void goc__enqueue_global(goc_runtime *rt, goc_co *co)
 {
+    if (goc__tracing())
+        goc__trace_ready(co);
     global_push_one(rt, co);
     goc__wake_idle(rt);
     /* Nobody spinning and nobody idle means every worker is busy and will
@@ -667,6 +674,8 @@ static goc_co *steal_from(goc_worker *w, goc_worker *v)
         }
         if (atomic_load_explicit(&v->runnext, memory_order_relaxed)) {
             goc_co *co = atomic_exchange_explicit(&v->runnext, NULL, memory_order_acquire);
+            if (co && goc__tracing())
+                goc__trace_steal(w, v, 1, "steal next");
             if (co)
                 return co;
         }
@@ -674,6 +683,8 @@ static goc_co *steal_from(goc_worker *w, goc_worker *v)
     }
     for (uint32_t i = 0; i + 1 < n; i++)
         ring_put_unchecked(&w->ring, batch[i]);
+    if (goc__tracing())
+        goc__trace_steal(w, v, n, "steal");
     return batch[n - 1];
 }
 
@@ -868,8 +879,10 @@ static int block_in_loop(goc_worker *w)
      * (checking only before the store let both miss it and sleep on a
      * deadlock for good, now and then, under load) */
     atomic_store(&w->blocked, 1);
+    int64_t idle_since = goc__tracing() ? goc__trace_region_begin() : 0;
     if (!check_deadlock(w))
         uv_run(&w->loop, UV_RUN_ONCE);
+    goc__trace_region_end(idle_since, poller ? "idle (netpoll)" : "idle", NULL, 0);
     atomic_store(&w->blocked, 0);
     return poller;
 }
@@ -1085,6 +1098,8 @@ static inline void claim(goc_worker *w, goc_co *co)
         abort();
     }
     set_running(w, co);
+    if (goc__tracing()) /* here, not in set_running: that one stays inlined */
+        goc__trace_co_begin(w, co);
 }
 
 /* First thing a coroutine does whenever it is resumed, on whatever worker:
@@ -1158,6 +1173,8 @@ static void run_co(goc_worker *w, goc_co *co)
     san_asan_finish(w->asan_sched_fake, NULL, NULL);
 #endif
     co = w->cur; /* whoever switched back: direct switches may have moved on */
+    if (goc__tracing())
+        goc__trace_co_end(w, co);
     w->cur = NULL;
     atomic_store_explicit(&w->cur_id, 0, memory_order_relaxed);
     goc__stack_check(&w->rt->stacks, co, w->index);
@@ -1537,6 +1554,7 @@ int goc_run(const goc_config *cfg, void (*main_fn)(void *), void *arg)
         return err;
     }
     g_rt = rt;
+    int traced = goc__trace_runtime_begin(rt); /* GOC_TRACE */
     /* A peer that goes away must not kill the program from inside a write
      * (Go does the same for sockets); a handler of the program's own stays. */
     struct sigaction pipe_old, pipe_ign;
@@ -1581,6 +1599,7 @@ out:
     goc__stack_restore_segv_handler();
     if (pipe_restore)
         sigaction(SIGPIPE, &pipe_old, NULL);
+    goc__trace_runtime_end(traced);
     for (int i = 0; i < rt->nworkers; i++)
         worker_destroy(&rt->workers[i]);
     g_rt = NULL;

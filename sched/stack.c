@@ -85,6 +85,7 @@
 #include <unistd.h>
 
 #include "runtime.h"
+#include "trace.h"
 
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102
@@ -354,6 +355,7 @@ void goc__stack_scavenge(goc_stack_pool *p)
     if (!want)
         return;
 
+    int64_t since = goc__tracing() ? goc__trace_region_begin() : 0;
     uintptr_t *batch = malloc(want * sizeof *batch);
     pthread_mutex_lock(&p->lock);
     size_t n = batch ? min_size(want, cold_excess(p)) : 0;
@@ -367,6 +369,7 @@ void goc__stack_scavenge(goc_stack_pool *p)
         pthread_mutex_unlock(&p->lock);
     }
     free(batch);
+    goc__trace_region_end(since, n ? "stack scavenge" : NULL, "released", (int64_t)n);
 }
 
 /* ------------------------------------------------------ end of a goc_run */

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 
 #include "runtime.h"
+#include "trace.h"
 
 #define ARITY 4
 
@@ -145,6 +146,7 @@ int goc__timers_run(goc_worker *w, int64_t now)
 {
     goc_timers *ts = &w->timers;
     int n = 0;
+    int64_t since = goc__tracing() ? goc__trace_region_begin() : 0;
     goc__spin_lock(&ts->lock);
     while (ts->len && ts->heap[0].when <= now) {
         goc_timer *t = ts->heap[0].t;
@@ -154,6 +156,8 @@ int goc__timers_run(goc_worker *w, int64_t now)
     }
     publish_next(ts);
     goc__spin_unlock(&ts->lock);
+    if (since)
+        goc__trace_region_end(since, n ? "timers" : NULL, "heap", w->index);
     return n;
 }
 
