@@ -408,7 +408,7 @@ static void test_stats_schedtrace(void **state)
     tu_child c;
     tu_fork_capture(child_trace, "schedtrace=50", 30, &c);
     int lines = 0, bad = 0;
-    long long last_t = -1, last_spawned = -1;
+    long long last_t = -1, last_spawned = -1, last_switches = -1;
     char line[1024];
     int want_workers = tu_env_workers() ? tu_env_workers() : -1;
     for (const char *p = c.err; (p = strstr(p, "goc: schedtrace ")) != NULL; p++) {
@@ -418,13 +418,16 @@ static void test_stats_schedtrace(void **state)
         memcpy(line, p, n);
         line[n] = '\0';
         long long t = field(line, "t"), spawned = field(line, "spawned");
+        long long switches = field(line, "switches");
         lines++;
-        if (t <= last_t || spawned < last_spawned || field(line, "live") < 0 ||
-            field(line, "switches") < spawned || field(line, "runq") < 0 ||
+        /* counters only grow; live <= spawned */
+        if (t <= last_t || spawned < last_spawned || switches < last_switches ||
+            field(line, "live") < 0 || field(line, "live") > spawned || field(line, "runq") < 0 ||
             (want_workers > 0 && field(line, "workers") != want_workers))
             bad++;
         last_t = t;
         last_spawned = spawned;
+        last_switches = switches;
     }
     /* 400 ms at 50 ms: about 8 lines; the last ones come after the spawns
      * (1 + TRACE_SPAWNS, main included) and the short sleeps (timers) */
