@@ -200,17 +200,18 @@ static void json_end(bool ok)
 
 /* What one run (one goc_run call) measured. */
 #define SAMPLE_FIGURES 8
-#define COUNTS 3
+#define COUNTS 5
 typedef struct sample {
     bool    ok;
     int     workers;                 /* goc_workers() inside the run */
     int64_t span_ns;                 /* the run's timed span: decides repeats */
     double  fig[SAMPLE_FIGURES];     /* the workload's figures; medians per index */
-    double  cnt[COUNTS];             /* minflt, nvcsw, nivcsw per operation */
+    double  cnt[COUNTS];             /* minflt, nvcsw, nivcsw, wakeups, wasted per operation */
 } sample;
 
-/* The process's counts (all threads), read beside the clock at both ends
- * of a timed span: they do not depend on the host's speed. */
+/* The process's counts (all threads), and the runtime's wake-ups sent and
+ * wasted (goc_read_stats; 0 outside a run), read beside the clock at both
+ * ends of a timed span: they do not depend on the host's speed. */
 typedef struct count_mark {
     long v[COUNTS];
 } count_mark;
@@ -223,6 +224,11 @@ static count_mark counts_now(void)
         u.v[0] = r.ru_minflt;
         u.v[1] = r.ru_nvcsw;
         u.v[2] = r.ru_nivcsw;
+    }
+    goc_stats st = { .version = GOC_STATS_VERSION };
+    if (goc_read_stats(&st) == 0) {
+        u.v[3] = (long)st.wakeups;
+        u.v[4] = (long)st.wakeups_wasted;
     }
     return u;
 }
@@ -246,12 +252,15 @@ static void json_count(const char *key, double val)
         printf("null");
 }
 
-/* minflt, nvcsw, nivcsw per `per` (the operation the value counts). */
+/* minflt, nvcsw, nivcsw, wake-ups sent and wasted per `per` (the
+ * operation the value counts). */
 static void json_counts(const sample *m, const char *per)
 {
     json_count("minflt", m->cnt[0]);
     json_count("nvcsw", m->cnt[1]);
     json_count("nivcsw", m->cnt[2]);
+    json_count("wakeups", m->cnt[3]);
+    json_count("wasted", m->cnt[4]);
     json_str("counts_per", per);
 }
 

@@ -564,6 +564,77 @@ GOC_API int goc_to_thread(void *(*fn)(void *), void *arg, void **result);
 GOC_API int goc_trace_start(const char *path);
 GOC_API int goc_trace_stop(void);
 
+/* Counters: what the scheduler did, to measure what each worker costs. Counters
+ * count from the start of the running goc_run; gauges are a moment's
+ * value. Counters are per worker and summed when read, without stopping
+ * anything, so one snapshot is not atomic: two fields may be a few events
+ * apart. Reading costs microseconds (plus one mincore call per 256 MiB of
+ * stack address space for the stack fields); counting costs the scheduler
+ * a plain add, no locked instruction.
+ *
+ * Ratios the counters are made for: wake-ups sent and wasted per operation
+ * (wakeups, wakeups_wasted), spinning per operation (spins, steal_tries),
+ * netpoll wake-ups per socket event (netpoll_wakeups / netpoll_events).
+ *
+ * GOC_DEBUG=schedtrace=MS in the environment makes the runtime print one
+ * line of these to stderr every MS milliseconds (the monitor samples every
+ * 20 ms, so shorter intervals are 20 ms), as GODEBUG=schedtrace=MS does
+ * in Go; GOC_DEBUG=1,schedtrace=1000 also reports stalls (see the top):
+ *   goc: schedtrace t=1000ms workers=2 idle=1 spinning=0 runq=[3 0]
+ *   global=0 live=10 spawned=12 switches=... parks=... steals=ok/tries
+ *   stolen=... spins=... wakeups=sent/wasted sleeps=... netpoll=...
+ *   timers=fired late_max=...us stack=committed/reserved(KiB) faults=...
+ * (one line). */
+
+#define GOC_STATS_VERSION 1
+
+typedef struct goc_stats {
+    uint32_t version;          /* in: GOC_STATS_VERSION (what the caller was built with) */
+    uint32_t workers;          /* the runtime's workers */
+    /* gauges */
+    uint32_t idle;             /* workers asleep, waiting for work */
+    uint32_t spinning;         /* workers looking for work to steal */
+    uint64_t global_queue;     /* coroutines in the global run queue */
+    uint64_t live;             /* coroutines alive: spawned and not yet returned
+                                  (main included) */
+    /* counters */
+    uint64_t spawned;          /* coroutines created (goc_go, goc_spawn, main) */
+    uint64_t switches;         /* switches into a coroutine (each run of one) */
+    uint64_t parks;            /* blocking waits (channel, sync, sleep, I/O ...) */
+    uint64_t steal_tries;      /* victims probed by spinning workers */
+    uint64_t steals;           /* probes that took work */
+    uint64_t stolen;           /* coroutines those took */
+    uint64_t spins;            /* searches by a spinning worker (up to 4 rounds over
+                                  the other workers and the global queue) */
+    uint64_t wakeups;          /* idle workers woken to run new work */
+    uint64_t wakeups_wasted;   /* woken workers that slept again without running
+                                  anything (another worker got there first) */
+    uint64_t idle_sleeps;      /* times a worker blocked in its event loop */
+    uint64_t netpoll_polls;    /* non-blocking looks at the socket poller */
+    uint64_t netpoll_blocks;   /* idle sleeps of the worker that listens for sockets */
+    uint64_t netpoll_events;   /* coroutines made runnable by socket events */
+    uint64_t netpoll_wakeups;  /* of wakeups, those sent for socket events */
+    uint64_t timers_fired;     /* sleeps, timeouts and goc_after timers that fired */
+    uint64_t timer_late_ns;    /* sum over them of (fire time - deadline) */
+    uint64_t timer_late_max_ns;/* the worst of them */
+    uint64_t stack_reserved;   /* bytes of address space mapped for coroutine stacks */
+    uint64_t stack_committed;  /* of those, bytes resident in memory */
+    uint64_t faults;           /* page faults of the whole process (getrusage:
+                                  minor + major), stacks' first touches among them */
+} goc_stats;
+
+/* Fill *out with the running runtime's statistics: 0, GOC_EINVAL for NULL
+ * or a version this library does not know (a newer struct than ours), or
+ * GOC_EPERM when no goc_run is running (counters start again at 0 with
+ * each goc_run; read them before main returns to keep a run's totals).
+ * Only fields of out->version are written; the version stays as given.
+ * Any thread may call it while goc_run runs; a plain thread must stop
+ * before goc_run can return. Go: runtime.ReadMemStats, runtime/metrics.Read,
+ * GODEBUG=schedtrace; asyncio: loop.slow_callback_duration and debug mode
+ * come closest (it has no counters). The name is not goc_stats: in C a
+ * function and a type cannot share it. */
+GOC_API int goc_read_stats(goc_stats *out);
+
 #ifdef __cplusplus
 }
 #endif

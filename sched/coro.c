@@ -474,7 +474,9 @@ int goc__park_begin(goc_co *co, const char *what)
 int goc__park(goc_co *co)
 {
     goc__chaos_pause(); /* WAITING and still on this stack: a waker must wait for us */
-    goc__switch_away(goc__worker(), co, GOC_REQ_PARK);
+    goc_worker *w = goc__worker();
+    goc__count(&w->stats.parks, 1);
+    goc__switch_away(w, co, GOC_REQ_PARK);
     /* acquire: pairs with the claimer's CAS, so what it wrote for us
      * (a value, a closed flag) is visible */
     uint32_t now = atomic_load_explicit(&co->wstate, memory_order_acquire);

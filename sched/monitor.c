@@ -19,6 +19,9 @@
  * while the poller worker was busy, it harvests itself and takes the
  * poller role back (check_netpoll).
  *
+ * With GOC_DEBUG=schedtrace=MS it prints the schedtrace line (stats.c)
+ * once per MS, at the first sample past it.
+ *
  * And it is the quiet thread that gives stack memory back: about once a
  * second it runs the stack scavenger (stack.c), which releases the pages
  * of free stacks beyond the warm bound that no worker reached since the
@@ -114,7 +117,7 @@ static void *monitor_main(void *arg)
 {
     goc_runtime *rt = arg;
     stall *st = mon_stalls;
-    int64_t prev = goc_now(), last_scavenge = prev;
+    int64_t prev = goc_now(), last_scavenge = prev, last_trace = rt->started;
     uint64_t harvests = 0;
     pthread_mutex_lock(&rt->mon_lock);
     while (!rt->mon_stop) {
@@ -132,6 +135,12 @@ static void *monitor_main(void *arg)
         for (int i = 0; i < rt->nworkers; i++)
             check_worker(rt, &rt->workers[i], &st[i], now, prev);
         check_netpoll(rt, &harvests);
+        if (rt->schedtrace_ns && now - last_trace >= rt->schedtrace_ns) {
+            last_trace = now;
+            pthread_mutex_unlock(&rt->mon_lock); /* nor for stderr */
+            goc__schedtrace_print(rt, now);
+            pthread_mutex_lock(&rt->mon_lock);
+        }
         if (now - last_scavenge >= SCAVENGE_NS) {
             last_scavenge = now;
             pthread_mutex_unlock(&rt->mon_lock); /* a stop need not wait for madvise */

@@ -244,21 +244,29 @@ static void ready_all(goc_co *wake)
  * CPU per round trip and halved its throughput). */
 static int ready_harvested(goc_runtime *rt, goc_worker *w, goc_co *wake)
 {
-    if (!w) {
-        int n = 0;
-        for (goc_co *c = wake; c; c = c->next)
+    int n = 0, woke = 0;
+    if (!w) { /* the monitor: to the global queue, counted in rt->xstats */
+        while (wake) {
+            goc_co *next = wake->next;
+            woke += goc__enqueue_global(rt, wake);
+            wake = next;
             n++;
-        ready_all(wake);
+        }
+        atomic_fetch_add_explicit(&rt->xstats.netpoll_polls, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&rt->xstats.netpoll_events, (uint64_t)n, memory_order_relaxed);
+        atomic_fetch_add_explicit(&rt->xstats.netpoll_wakeups, (uint64_t)woke,
+                                  memory_order_relaxed);
         return n;
     }
-    int n = 0;
     while (wake) {
         goc_co *next = wake->next;
         goc__enqueue_quiet(w, wake);
         wake = next;
         n++;
     }
-    goc__share_backlog(w);
+    woke = goc__share_backlog(w);
+    goc__count(&w->stats.netpoll_events, (uint64_t)n);
+    goc__count(&w->stats.netpoll_wakeups, (uint64_t)woke);
     return n;
 }
 

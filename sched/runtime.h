@@ -135,6 +135,53 @@ static inline void goc__spin_unlock(goc_spin *l)
 typedef struct goc_worker goc_worker;
 typedef struct goc_runtime goc_runtime;
 
+/* ------------------------------------------------------------- counters */
+
+/* A worker's event counters (goc_read_stats, schedtrace). Each one is
+ * written only by its worker's own thread, with goc__count: a relaxed load
+ * and a relaxed store, a plain add with no locked instruction; any thread
+ * may read them with relaxed loads. They have cache lines of their own, so
+ * a reader costs the owner at most one miss per read. What a thread that
+ * is not a worker of this runtime counts (wake-ups sent by a plain thread
+ * or the monitor, the monitor's netpoll harvests) goes to goc_xstats. */
+typedef struct goc_wstats {
+    _Alignas(GOC_CACHELINE) _Atomic uint64_t parks; /* coroutines parked here */
+    _Atomic uint64_t steal_tries;     /* victims probed */
+    _Atomic uint64_t steals;          /* probes that took work */
+    _Atomic uint64_t stolen;          /* coroutines taken by them */
+    _Atomic uint64_t spins;           /* spinning searches (steal_work calls) */
+    _Atomic uint64_t wakeups;         /* idle workers woken by this one */
+    _Atomic uint64_t wakeups_wasted;  /* woken, then slept again having run nothing */
+    _Atomic uint64_t idle_sleeps;     /* blocking waits in uv_run */
+    _Alignas(GOC_CACHELINE) _Atomic uint64_t netpoll_blocks; /* idle sleeps as the poller */
+    _Atomic uint64_t netpoll_events;  /* coroutines its harvests made runnable */
+    _Atomic uint64_t netpoll_wakeups; /* idle workers its harvests woke */
+    _Atomic uint64_t timers_fired;    /* timers fired by this thread (any heap) */
+    _Atomic uint64_t timer_late_ns;   /* sum over them of fire time - deadline */
+    _Atomic uint64_t timer_late_max_ns;
+} goc_wstats;
+
+/* The counters bumped by threads that are not workers (atomic adds: rare). */
+typedef struct goc_xstats {
+    _Alignas(GOC_CACHELINE) _Atomic uint64_t wakeups; /* sent by plain threads, the monitor */
+    _Atomic uint64_t netpoll_polls;   /* the monitor's harvests */
+    _Atomic uint64_t netpoll_events;
+    _Atomic uint64_t netpoll_wakeups;
+} goc_xstats;
+
+/* Owner-only bump of a worker counter: no locked RMW (see goc_wstats). */
+static inline void goc__count(_Atomic uint64_t *c, uint64_t n)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+                          memory_order_relaxed);
+}
+
+static inline void goc__count_max(_Atomic uint64_t *c, uint64_t v)
+{
+    if (v > atomic_load_explicit(c, memory_order_relaxed))
+        atomic_store_explicit(c, v, memory_order_relaxed);
+}
+
 typedef struct goc_co {
     goc_ctx ctx;
     struct goc_co *next;          /* link in queues and free lists */
@@ -396,6 +443,9 @@ struct goc_worker {
     _Atomic int blocked;          /* inside uv_run, waiting for an event */
     _Atomic uint64_t nharvest;    /* netpoll harvests done (monitor) */
 
+    goc_wstats stats;             /* written by the owner only (see goc_wstats) */
+    int woken;                    /* owner: woken by goc__wake_idle, has run nothing since */
+
     /* timers, loop */
     _Alignas(GOC_CACHELINE) goc_timers timers;
     uv_loop_t loop;
@@ -459,7 +509,10 @@ struct goc_runtime {
     _Atomic int64_t nfd_waiting;
     _Atomic int64_t npool_waiting;
     struct goc_netpoll *np;       /* netpoll.c */
-    int debug;
+    int debug;                    /* GOC_DEBUG asks for stall reports */
+    int64_t schedtrace_ns;        /* GOC_DEBUG=schedtrace=MS, in ns; 0: off */
+    int64_t started;              /* goc_now() when goc_run started (schedtrace t=) */
+    goc_xstats xstats;
 
     /* monitor */
     pthread_t monitor;
@@ -532,15 +585,15 @@ uint32_t goc__rand(void);              /* per-worker xorshift */
 void goc__switch_to_sched(goc_worker *w, goc_co *co, int req);
 void goc__switch_away(goc_worker *w, goc_co *co, int req); /* YIELD or PARK */
 void goc__enqueue_local(goc_worker *w, goc_co *co, int next);
-void goc__enqueue_global(goc_runtime *rt, goc_co *co);
+int  goc__enqueue_global(goc_runtime *rt, goc_co *co); /* 1 if it woke a worker */
 /* Make co runnable on w's ring without waking anyone; after a batch the
  * caller calls goc__share_backlog once, which wakes an idle worker only
  * if w's ring holds more than w will run before a woken worker could
  * start (GOC_SHARE_BACKLOG). */
 #define GOC_SHARE_BACKLOG 8
 void goc__enqueue_quiet(goc_worker *w, goc_co *co);
-void goc__share_backlog(goc_worker *w);
-void goc__wake_idle(goc_runtime *rt);  /* wake one idle worker if none spins */
+int  goc__share_backlog(goc_worker *w); /* 1 if it woke a worker */
+int  goc__wake_idle(goc_runtime *rt);  /* wake one idle worker if none spins; 1 if woken */
 int  goc__has_backlog(goc_worker *w);  /* its ring is not empty (monitor) */
 void goc__nudge_stuck(goc_worker *w);
 
@@ -567,6 +620,11 @@ int  goc__topo_bind_thread(struct goc_topo *t, int worker);
 int  goc__topo_victims(struct goc_topo *t, int nworkers, int self, int *out);
 void goc__topo_save_binding(struct goc_topo *t);
 void goc__topo_restore_binding(struct goc_topo *t);
+
+/* stats.c: schedtrace's line (the monitor prints it) */
+void goc__schedtrace_print(goc_runtime *rt, int64_t now);
+/* stack.c: bytes of stack slabs mapped, and of those resident (mincore) */
+void goc__stack_usage(goc_stack_pool *p, uint64_t *reserved, uint64_t *committed);
 
 /* monitor.c */
 int  goc__monitor_start(goc_runtime *rt);

@@ -449,15 +449,26 @@ static void unlock_idle(goc_runtime *rt)
  * reads the old tail and sleeps: a lost wake-up that only the monitor
  * repairs, 20-40 ms later. That is Dekker's pattern, and it needs
  * StoreLoad order on x86 too. */
-void goc__wake_idle(goc_runtime *rt)
+/* A wake-up is counted by the thread that sends it: its own worker's
+ * counter, or the runtime's for plain threads and the monitor. */
+static void count_wakeup(goc_runtime *rt)
+{
+    goc_worker *self = worker_tls();
+    if (self && self->rt == rt)
+        goc__count(&self->stats.wakeups, 1);
+    else
+        atomic_fetch_add_explicit(&rt->xstats.wakeups, 1, memory_order_relaxed);
+}
+
+int goc__wake_idle(goc_runtime *rt)
 {
     atomic_thread_fence(memory_order_seq_cst);
     if (atomic_load_explicit(&rt->nidle, memory_order_relaxed) == 0 ||
         atomic_load_explicit(&rt->nspinning, memory_order_relaxed) != 0)
-        return;
+        return 0;
     int zero = 0;
     if (!atomic_compare_exchange_strong(&rt->nspinning, &zero, 1))
-        return;
+        return 0;
     goc_worker *v = NULL;
     lock_idle(rt);
     if (rt->nidle_stack > 0) {
@@ -467,10 +478,13 @@ void goc__wake_idle(goc_runtime *rt)
         v->spinning = 1; /* handed over: it counts in nspinning now */
     }
     unlock_idle(rt);
-    if (v)
-        uv_async_send(&v->wake);
-    else
+    if (!v) {
         atomic_fetch_sub(&rt->nspinning, 1);
+        return 0;
+    }
+    uv_async_send(&v->wake);
+    count_wakeup(rt);
+    return 1;
 }
 
 void goc__enqueue_quiet(goc_worker *w, goc_co *co)
@@ -483,13 +497,12 @@ void goc__enqueue_quiet(goc_worker *w, goc_co *co)
 /* A wake-up costs a context switch on both sides (tens of microseconds on
  * a VM); a worker that finds the ring drained by then wasted it. A few
  * coroutines are run sooner here than by a worker still waking up. */
-void goc__share_backlog(goc_worker *w)
+int goc__share_backlog(goc_worker *w)
 {
     goc_ring *r = &w->ring;
     uint32_t n = atomic_load_explicit(&r->tail, memory_order_relaxed) -
                  atomic_load_explicit(&r->head, memory_order_relaxed);
-    if (n >= GOC_SHARE_BACKLOG)
-        goc__wake_idle(w->rt);
+    return n >= GOC_SHARE_BACKLOG ? goc__wake_idle(w->rt) : 0;
 }
 
 void goc__enqueue_local(goc_worker *w, goc_co *co, int next)
@@ -540,14 +553,14 @@ void goc__nudge_stuck(goc_worker *w)
         goc__wake_idle(w->rt);
 }
 
-void goc__enqueue_global(goc_runtime *rt, goc_co *co)
+int goc__enqueue_global(goc_runtime *rt, goc_co *co)
 {
     if (goc__tracing())
         goc__trace_ready(co);
     global_push_one(rt, co);
-    goc__wake_idle(rt);
     /* Nobody spinning and nobody idle means every worker is busy and will
      * look at the global queue within 61 picks. */
+    return goc__wake_idle(rt);
 }
 
 void goc__ready(goc_co *co, int next)
@@ -658,10 +671,11 @@ static goc_co *steal_timers(goc_worker *w, goc_worker *v)
     return local_pick(w);
 }
 
-static goc_co *steal_from(goc_worker *w, goc_worker *v)
+static goc_co *steal_from_victim(goc_worker *w, goc_worker *v, uint32_t *taken)
 {
     goc_co *batch[GOC_RING_SIZE / 2];
     uint32_t n = ring_grab(&v->ring, batch);
+    *taken = n ? n : 1;
     if (n == 0) {
         /* The victim's next slot is its own business while it makes
          * progress; take it only if the victim switched nothing since our
@@ -688,11 +702,26 @@ static goc_co *steal_from(goc_worker *w, goc_worker *v)
     return batch[n - 1];
 }
 
+/* One probe of a victim, counted: tries, successes, coroutines taken (the
+ * ones a stolen timer woke count as one). */
+static goc_co *steal_from(goc_worker *w, goc_worker *v)
+{
+    uint32_t taken;
+    goc_co *co = steal_from_victim(w, v, &taken);
+    goc__count(&w->stats.steal_tries, 1);
+    if (co) {
+        goc__count(&w->stats.steals, 1);
+        goc__count(&w->stats.stolen, taken);
+    }
+    return co;
+}
+
 static goc_co *steal_work(goc_worker *w)
 {
     goc_runtime *rt = w->rt;
     int nv = rt->nworkers - 1;
     int start = rt->chaos && nv > 0 ? (int)(chaos_next(w) % (uint64_t)nv) : 0;
+    goc__count(&w->stats.spins, 1);
     for (int round = 0; round < 4; round++) {
         for (int i = 0; i < nv; i++) {
             goc_co *co = steal_from(w, &rt->workers[w->victims[(i + start) % nv]]);
@@ -737,12 +766,15 @@ static void go_idle(goc_worker *w)
     unlock_idle(rt);
 }
 
-/* Leave the idle stack unless a waker already took us off it. */
+/* Leave the idle stack unless a waker already took us off it (then we
+ * were woken: w->woken, until we run something or sleep again). */
 static void leave_idle(goc_worker *w)
 {
     goc_runtime *rt = w->rt;
     lock_idle(rt);
-    if (atomic_load(&w->idle)) {
+    if (!atomic_load(&w->idle)) {
+        w->woken = 1;
+    } else {
         for (int i = 0; i < rt->nidle_stack; i++) {
             if (rt->idle_stack[i] == w->index) {
                 rt->idle_stack[i] = rt->idle_stack[--rt->nidle_stack];
@@ -869,6 +901,20 @@ static int harvest_before_idle(goc_worker *w)
  * other workers' overdue timers. Returns whether it was the poller. */
 static int check_deadlock(goc_worker *w);
 
+/* A worker about to sleep: if a wake-up brought it here and it ran
+ * nothing since, that wake-up was wasted (the later scaling work divides
+ * these by wake-ups sent). */
+static void count_idle_sleep(goc_worker *w, int poller)
+{
+    goc__count(&w->stats.idle_sleeps, 1);
+    if (poller)
+        goc__count(&w->stats.netpoll_blocks, 1);
+    if (w->woken) {
+        w->woken = 0;
+        goc__count(&w->stats.wakeups_wasted, 1);
+    }
+}
+
 static int block_in_loop(goc_worker *w)
 {
     int poller = hold_poller_role(w);
@@ -880,8 +926,10 @@ static int block_in_loop(goc_worker *w)
      * deadlock for good, now and then, under load) */
     atomic_store(&w->blocked, 1);
     int64_t idle_since = goc__tracing() ? goc__trace_region_begin() : 0;
-    if (!check_deadlock(w))
+    if (!check_deadlock(w)) {
+        count_idle_sleep(w, poller);
         uv_run(&w->loop, UV_RUN_ONCE);
+    }
     goc__trace_region_end(idle_since, poller ? "idle (netpoll)" : "idle", NULL, 0);
     atomic_store(&w->blocked, 0);
     return poller;
@@ -997,6 +1045,7 @@ static goc_co *find_work_slow(goc_worker *w)
         leave_idle(w);
         continue;
     found:
+        w->woken = 0;
         if (w->spinning)
             stop_spinning(w);
         return co;
@@ -1473,6 +1522,24 @@ static uint64_t chaos_seed(void)
     return strtoull(s, NULL, 0); /* a failing chaos test names its seed */
 }
 
+/* GOC_DEBUG: a comma-separated list. schedtrace=MS prints a line of
+ * statistics every MS ms (monitor.c, stats.c); any other item but "0"
+ * (GOC_DEBUG=1, as before) turns on the stall reports. */
+static void parse_debug(goc_runtime *rt, const char *dbg)
+{
+    static const char trace[] = "schedtrace=";
+    while (dbg && *dbg) {
+        size_t len = strcspn(dbg, ",");
+        if (len > sizeof trace - 1 && strncmp(dbg, trace, sizeof trace - 1) == 0) {
+            long long ms = strtoll(dbg + sizeof trace - 1, NULL, 10);
+            rt->schedtrace_ns = ms > 0 && ms < INT64_MAX / 1000000 ? ms * 1000000 : 0;
+        } else if (len > 0 && !(len == 1 && dbg[0] == '0')) {
+            rt->debug = 1;
+        }
+        dbg += len + (dbg[len] == ',');
+    }
+}
+
 static goc_runtime *runtime_new(const goc_config *cfg, int *err)
 {
     goc_runtime *rt = calloc(1, sizeof *rt);
@@ -1492,8 +1559,7 @@ static goc_runtime *runtime_new(const goc_config *cfg, int *err)
         goto fail;
     rt->pin = cfg ? cfg->pin != 0 : 1;
     rt->chaos = chaos_seed();
-    const char *dbg = getenv("GOC_DEBUG");
-    rt->debug = dbg && *dbg && strcmp(dbg, "0") != 0;
+    parse_debug(rt, getenv("GOC_DEBUG"));
     atomic_store(&rt->id_gen, 1);
     atomic_store(&rt->poller, -1);
     if ((*err = goc__netpoll_init(rt)) != 0)
@@ -1570,6 +1636,7 @@ int goc_run(const goc_config *cfg, void (*main_fn)(void *), void *arg)
         goc__topo_save_binding(rt->topo);
     if ((err = goc__start_main(rt, main_fn, arg)) != 0)
         goto out;
+    rt->started = goc_now();
     if (goc__monitor_start(rt) != 0)
         err = GOC_ENOMEM; /* main never runs */
     for (int i = 1; !err && i < rt->nworkers; i++) {

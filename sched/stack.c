@@ -532,6 +532,44 @@ void goc__stack_put_own(goc_stack_pool *p)
     p->own.len = 0;
 }
 
+/* ------------------------------------------------------------ usage */
+
+#define USAGE_VEC 65536 /* mincore bytes per call: 256 MiB of 4 KiB pages */
+
+/* Resident pages of [base, base + len), a page-aligned mapping. */
+static uint64_t resident_bytes(char *base, size_t len, unsigned char *vec)
+{
+    size_t page = page_size(), pages = len / page, count = 0;
+    for (size_t at = 0; at < pages;) {
+        size_t n = pages - at < USAGE_VEC ? pages - at : USAGE_VEC;
+        if (mincore(base + at * page, n * page, vec) != 0)
+            break;
+        for (size_t i = 0; i < n; i++)
+            count += vec[i] & 1;
+        at += n;
+    }
+    return (uint64_t)count * page;
+}
+
+/* Reserved: the slabs' address space; committed: their resident pages,
+ * by mincore (cost: one byte per 4 KiB reserved, 256 MiB per call). The
+ * slab table is read as the SIGSEGV handler reads it: entries below
+ * nslabs (acquire) are written before it is published and stay put until
+ * goc_run ends. Main's own stack is not counted (it is unmapped while the
+ * runtime runs). Any thread; allocates the mincore vector. */
+void goc__stack_usage(goc_stack_pool *p, uint64_t *reserved, uint64_t *committed)
+{
+    int n = atomic_load_explicit(&p->nslabs, memory_order_acquire);
+    unsigned char *vec = malloc(USAGE_VEC);
+    *reserved = *committed = 0;
+    for (int i = 0; i < n; i++) {
+        *reserved += p->s.slabs[i].len;
+        if (vec)
+            *committed += resident_bytes(p->s.slabs[i].base, p->s.slabs[i].len, vec);
+    }
+    free(vec);
+}
+
 /* ------------------------------------------------------------- carving */
 
 static int map_slab(goc_stack_pool *p)
