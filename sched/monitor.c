@@ -19,6 +19,11 @@
  * while the poller worker was busy, it harvests itself and takes the
  * poller role back (check_netpoll).
  *
+ * And it answers SIGQUIT: the handler only raises a flag (dump.c), and
+ * the next sample prints the coroutine dump to stderr; each sample also
+ * publishes its clock reading (rt->coarse_now), which parks stamp their
+ * wait with, so a park costs no clock read.
+ *
  * And it is the quiet thread that gives stack memory back: about once a
  * second it runs the stack scavenger (stack.c), which releases the pages
  * of free stacks beyond the warm bound that no worker reached since the
@@ -129,6 +134,8 @@ static void *monitor_main(void *arg)
         if (rt->mon_stop)
             break;
         int64_t now = goc_now();
+        atomic_store_explicit(&rt->coarse_now, now, memory_order_relaxed);
+        goc__dump_poll(rt);
         for (int i = 0; i < rt->nworkers; i++)
             check_worker(rt, &rt->workers[i], &st[i], now, prev);
         check_netpoll(rt, &harvests);
@@ -150,6 +157,7 @@ int goc__monitor_start(goc_runtime *rt)
     pthread_mutex_init(&rt->mon_lock, NULL);
     pthread_cond_init(&rt->mon_cond, NULL);
     rt->mon_stop = 0;
+    atomic_store_explicit(&rt->coarse_now, goc_now(), memory_order_relaxed);
     mon_stalls = calloc((size_t)rt->nworkers, sizeof *mon_stalls);
     if (!mon_stalls || pthread_create(&rt->monitor, NULL, monitor_main, rt) != 0) {
         free(mon_stalls);
