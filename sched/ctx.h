@@ -77,11 +77,6 @@ static inline __attribute__((always_inline)) void goc__ctx_switch_inline(goc_ctx
         "fldcw   4(%%rsp)\n\t"
         "jmp     3b\n"
         "1:\n\t"
-        /* where a context switched out here resumes, for the dump's
-         * unwinder (dump.c): its sp is 128 below the frame's own */
-        ".pushsection goc_resume_pcs, \"aw\"\n\t"
-        ".quad   1b\n\t"
-        ".popsection\n\t"
         "addq    $128, %%rsp\n\t"
         : "+D"(from), "+S"(to) /* hold the other context's values on return */
         :

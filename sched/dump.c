@@ -169,18 +169,24 @@ void goc__dump_wait_unpinned(goc_co *co)
 #define DUMP_CAN_UNWIND 1
 
 #if defined(__x86_64__) && !(defined(GOC_CTX_UCONTEXT) && GOC_CTX_UCONTEXT)
-/* Resume points of goc__ctx_switch_inline (ctx.h records them): there the
- * stack pointer is 128 bytes (the red zone it stepped over) below the one
- * the function's unwind info expects. */
-extern const uintptr_t __start_goc_resume_pcs[] __attribute__((weak, visibility("hidden")));
-extern const uintptr_t __stop_goc_resume_pcs[] __attribute__((weak, visibility("hidden")));
+void goc__ctx_start(void);
 
+/* A saved context resumes either after a call to goc__ctx_switch, or at
+ * goc__ctx_start (a fresh one), or at the resume point of
+ * goc__ctx_switch_inline (ctx.h), where the stack pointer is 128 bytes
+ * (the red zone it stepped over) below the one the function's unwind
+ * info expects. A call is told by its encoding: the 5 bytes before pc are
+ * a direct call (e8 rel32) whose target is goc__ctx_switch (hidden, so
+ * every call to it is direct). */
 static int is_inline_resume(uintptr_t pc)
 {
-    for (const uintptr_t *p = __start_goc_resume_pcs; p && p < __stop_goc_resume_pcs; p++)
-        if (*p == pc)
-            return 1;
-    return 0;
+    if (pc == (uintptr_t)goc__ctx_start)
+        return 0;
+    unsigned char op;
+    int32_t rel;
+    memcpy(&op, (const void *)(pc - 5), 1);
+    memcpy(&rel, (const void *)(pc - 4), 4);
+    return !(op == 0xe8 && pc + (uintptr_t)(intptr_t)rel == (uintptr_t)goc__ctx_switch);
 }
 
 /* The registers ctx_x86_64.S saved: [0] MXCSR and x87 control word, [1]

@@ -31,7 +31,8 @@
  *
  * Reads only atomics (nswitch, cur_id, the run queue); never touches a
  * coroutine, except through the netpoller's harvest, which makes parked
- * socket waiters runnable as any waker does.
+ * socket waiters runnable as any waker does, and the SIGQUIT dump
+ * (dump.c, which pins each parked coroutine it reads).
  * Locking: mon_lock/mon_cond, only to sleep and to be told to stop.
  */
 #include <errno.h>
