@@ -180,12 +180,22 @@ static int backtrace_names(const char *block, const char *fn)
 #ifdef GOC_TEST_BACKTRACES
     const char *bt = block ? strstr(block, "    backtrace:\n") : NULL;
     /* and exact from the first frame: every park switches away from
-     * goc__park, so frame #1 is goc__park (a context rebuilt from the
-     * wrong stack pointer finds stale return addresses instead) */
-    const char *f1 = bt ? strstr(bt, "      #1 0x") : NULL;
-    const char *eol = f1 ? strchr(f1, '\n') : NULL;
-    const char *park = f1 ? strstr(f1, " goc__park+0x") : NULL;
-    if (bt && strstr(bt, fn) && park && park < eol)
+     * goc__park, so the frames are goc__switch_* (one or two, as the
+     * compiler inlined them) and then goc__park (a context rebuilt from
+     * the wrong stack pointer finds stale return addresses instead) */
+    int exact = 0;
+    for (const char *l = bt ? strchr(bt, '\n') : NULL; l && l[1] == ' '; l = strchr(l + 1, '\n')) {
+        const char *eol = strchr(l + 1, '\n');
+        const char *park = strstr(l + 1, " goc__park+0x");
+        const char *sw = strstr(l + 1, " goc__switch_");
+        if (park && (!eol || park < eol)) {
+            exact = 1;
+            break;
+        }
+        if (!sw || (eol && sw > eol))
+            break;
+    }
+    if (bt && strstr(bt, fn) && exact)
         return 1;
     fprintf(stderr, "dump: want a backtrace naming %s in:\n%s\n", fn, block ? block : "(none)");
     return 0;
