@@ -58,7 +58,7 @@ PREFIX      = /usr/local
 # run the aarch64 context switch under emulation (tests/cross/).
 # spin model-checks the park protocol (tests/model, in the plain stage).
 DEBS = libuv1-dev libhwloc-dev libcmocka-dev cmake pkg-config gcc libc6-dev \
-       clang libclang-rt-dev golang-go python3 wrk \
+       clang libclang-rt-dev golang-go python3 wrk libunwind-dev \
        gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user spin
 
 # The build's -j: $(JOBS), or the number of CPUs.

@@ -308,7 +308,8 @@ static int chan_op(goc_chan *ch, int op, void *elem, int block)
     goc_co *self = goc__self();
     int err = !block ? GOC_EAGAIN : !self ? GOC_EPERM : 0;
     if (!err)
-        err = goc__park_begin(self, op == GOC_SEND ? "channel send" : "channel receive");
+        err = goc__park_begin_on(self, op == GOC_SEND ? "channel send" : "channel receive",
+                                 GOC_WAIT_CHAN, ch, op);
     if (err) {
         chan_unlock(ch, 0);
         return err;
@@ -469,7 +470,7 @@ static void enqueue_all(select_state *st, goc_co *self)
 /* Pass 2 and 3: park on every case, then take ourselves off the others. */
 static int park_on_all(select_state *st, goc_co *self, int64_t timeout_ns)
 {
-    if (goc__park_begin(self, "select") != 0) {
+    if (goc__park_begin_on(self, "select", GOC_WAIT_SELECT, st->cases, (int64_t)st->n) != 0) {
         unlock_all(st, 0);
         return GOC_ECANCELED;
     }

@@ -88,9 +88,9 @@ static void claim_all(goc_waitq *q, int status, size_t *nparked, wake_list *l)
  * 0 or the waker's status once claimed, else GOC_ETIMEDOUT / GOC_ECANCELED
  * (nothing moved for us then). */
 static int wait_on(goc_spin *lock, goc_waitq *q, size_t *nparked, qwaiter *me, goc_co *self,
-                   int64_t deadline, const char *what)
+                   int64_t deadline, const char *what, const void *obj)
 {
-    if (goc__park_begin(self, what) != 0) {
+    if (goc__park_begin_on(self, what, GOC_WAIT_OTHER, obj, 0) != 0) {
         goc__spin_unlock(lock);
         return GOC_ECANCELED;
     }
@@ -235,7 +235,7 @@ int goc_queue_put(goc_queue *q, const void *elem, int64_t timeout_ns)
         return timeout_ns == 0 ? GOC_EAGAIN : GOC_EPERM;
     }
     qwaiter me = { .src = elem }; /* a get that claims us counts our element */
-    return wait_on(&q->lock, &q->putters, &q->nparked, &me, self, deadline, "queue put");
+    return wait_on(&q->lock, &q->putters, &q->nparked, &me, self, deadline, "queue put", q);
 }
 
 int goc_queue_get(goc_queue *q, void *elem, int64_t timeout_ns)
@@ -271,7 +271,7 @@ int goc_queue_get(goc_queue *q, void *elem, int64_t timeout_ns)
         return timeout_ns == 0 ? GOC_EAGAIN : GOC_EPERM;
     }
     qwaiter me = { .dst = elem };
-    return wait_on(&q->lock, &q->getters, &q->nparked, &me, self, deadline, "queue get");
+    return wait_on(&q->lock, &q->getters, &q->nparked, &me, self, deadline, "queue get", q);
 }
 
 int goc_queue_task_done(goc_queue *q)
@@ -308,7 +308,7 @@ int goc_queue_join(goc_queue *q, int64_t timeout_ns)
         return timeout_ns == 0 ? GOC_EAGAIN : GOC_EPERM;
     }
     qwaiter me = { 0 };
-    return wait_on(&q->lock, &q->joiners, &q->nparked, &me, self, deadline, "queue join");
+    return wait_on(&q->lock, &q->joiners, &q->nparked, &me, self, deadline, "queue join", q);
 }
 
 int goc_queue_close(goc_queue *q)
@@ -419,7 +419,7 @@ int goc_event_wait(goc_event *e, int64_t timeout_ns)
         return timeout_ns == 0 ? GOC_EAGAIN : GOC_EPERM;
     }
     qwaiter me = { 0 };
-    return wait_on(&e->lock, &e->waiters, &e->nparked, &me, self, deadline, "event");
+    return wait_on(&e->lock, &e->waiters, &e->nparked, &me, self, deadline, "event", e);
 }
 
 int goc_event_free(goc_event *e)

@@ -34,9 +34,10 @@ struct goc_sem {
 
 /* Park on q (its object's lock held by the caller, released here). Returns
  * 0 once ownership was handed to us, or the error that woke us instead. */
-static int wait_for_handoff(goc_spin *lock, goc_waitq *q, goc_co *self, const char *what)
+static int wait_for_handoff(goc_spin *lock, goc_waitq *q, goc_co *self, const char *what,
+                            const void *obj)
 {
-    if (goc__park_begin(self, what) != 0) {
+    if (goc__park_begin_on(self, what, GOC_WAIT_OTHER, obj, 0) != 0) {
         goc__spin_unlock(lock);
         return GOC_ECANCELED;
     }
@@ -88,7 +89,7 @@ int goc_mutex_lock(goc_mutex *m)
         goc__spin_unlock(&m->lock);
         return GOC_EPERM;
     }
-    return wait_for_handoff(&m->lock, &m->waiters, self, "mutex");
+    return wait_for_handoff(&m->lock, &m->waiters, self, "mutex", m);
 }
 
 int goc_mutex_unlock(goc_mutex *m)
@@ -164,7 +165,7 @@ int goc_sem_acquire(goc_sem *s)
         goc__spin_unlock(&s->lock);
         return GOC_EPERM;
     }
-    return wait_for_handoff(&s->lock, &s->waiters, self, "semaphore");
+    return wait_for_handoff(&s->lock, &s->waiters, self, "semaphore", s);
 }
 
 int goc_sem_release(goc_sem *s)

@@ -126,7 +126,7 @@ int goc_wg_wait(goc_wg *wg)
         return GOC_EPERM;
     if (atomic_load(&wg->state) == 0)
         return 0;
-    if (goc__park_begin(self, "WaitGroup") != 0)
+    if (goc__park_begin_on(self, "WaitGroup", GOC_WAIT_OTHER, wg, 0) != 0)
         return GOC_ECANCELED;
     goc_waiter me = { .co = self };
     int64_t s = lock_state(wg);

@@ -112,9 +112,13 @@ execute_process(COMMAND "${GOC_PKG_CONFIG}" --cflags goc
   OUTPUT_VARIABLE pc_cflags OUTPUT_STRIP_TRAILING_WHITESPACE)
 execute_process(COMMAND "${GOC_PKG_CONFIG}" --libs-only-L goc
   OUTPUT_VARIABLE pc_libdirs OUTPUT_STRIP_TRAILING_WHITESPACE)
-execute_process(COMMAND "${GOC_PKG_CONFIG}" --libs libuv hwloc
+# the libraries of every Requires.private module (libuv, hwloc, and
+# libunwind when goc was built with it)
+string(REGEX REPLACE "[ \t\r\n]+" ";" pc_req_list "${pc_requires}")
+list(REMOVE_ITEM pc_req_list "")
+execute_process(COMMAND "${GOC_PKG_CONFIG}" --libs ${pc_req_list}
   OUTPUT_VARIABLE pc_deps OUTPUT_STRIP_TRAILING_WHITESPACE)
-separate_arguments(pc_static UNIX_COMMAND "${pc_cflags} ${pc_libdirs} -l:libgoc.a ${pc_deps} -lpthread")
+separate_arguments(pc_static UNIX_COMMAND "${pc_cflags} ${pc_libdirs} -l:libgoc.a ${pc_deps} -lpthread -ldl")
 step("compile (libgoc.a, pkg-config)" "${GOC_C_COMPILER}" -std=c11 -Wall -Wextra -Werror
      "${src}/main.c" -o "${work}/consumer_pc_static" ${pc_static})
 step("run consumer_pc_static" "${work}/consumer_pc_static")

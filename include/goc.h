@@ -635,6 +635,27 @@ typedef struct goc_stats {
  * function and a type cannot share it. */
 GOC_API int goc_read_stats(goc_stats *out);
 
+/* Coroutine dump: write a dump of every live coroutine to fd: id, name, state (running on
+ * worker N / runnable / parked), for a parked one what it waits on (the
+ * channel and op, a select's cases, a sleep's deadline, a socket's fd and
+ * direction, the WaitGroup, mutex, queue ... address) and for how long
+ * (to the monitor's 20 ms tick), where it was spawned, and, when the
+ * library was built with libunwind, a symbolised backtrace of each
+ * coroutine that is not running (a running one's stack is never read).
+ * Safe while workers run: a worker about to resume a coroutine whose
+ * stack is being read waits for the dump to let go of it. The dump is
+ * built in memory and then written, so fd may be a pipe, but not one that
+ * only a coroutine of this runtime drains. Callable from a coroutine or,
+ * while goc_run runs, from any thread. 0, GOC_EPERM when no runtime runs,
+ * GOC_ENOMEM, or -errno of a failed write.
+ * While goc_run runs, SIGQUIT (Ctrl-\) prints the same dump to stderr and
+ * the program runs on, as in the JVM, unless the program had its own
+ * SIGQUIT handler (or ignored it) when goc_run started.
+ * Go: SIGQUIT's goroutine dump (which also exits), pprof's goroutine
+ * profile (debug=2); asyncio: asyncio.all_tasks() + Task.print_stack();
+ * JVM: jstack / kill -3. */
+GOC_API int goc_dump(int fd);
+
 #ifdef __cplusplus
 }
 #endif

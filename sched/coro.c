@@ -6,7 +6,7 @@
  * ids, names, and the public coroutine API (goc_go, goc_spawn, goc_join,
  * goc_cancel, goc_cancelled, goc_yield, goc_set_name and friends).
  *
- * The pool. Structs (144 bytes) live in mmap'd slabs, 64 KiB growing to
+ * The pool. Structs (200 bytes on x86-64) live in mmap'd slabs, 64 KiB growing to
  * 4 MiB, newest first in the slab list; a slab is carved in order, so
  * cos[n ..] are untouched zero memory (FREE, watch_lock unlocked), never
  * read, not even by goc__co_each_alive. Free structs are linked through
@@ -320,7 +320,8 @@ goc_co *goc__co_new(goc_worker *w, void *arg, int is_task)
     co->flags = is_task ? GOC_CO_TASK : 0;
     co->stack_kind = GOC_STACK_POOL;
     co->exit_canceled = 0;
-    co->waiting_on = NULL;
+    atomic_store_explicit(&co->wait.what, NULL, memory_order_relaxed);
+    atomic_store_explicit(&co->spawn_pc, 0, memory_order_relaxed);
     atomic_store_explicit(&co->name[0], 0, memory_order_relaxed); /* "" */
     co->id = next_id(w);
     atomic_store_explicit(&co->on_cpu, 0, memory_order_relaxed);
@@ -460,10 +461,34 @@ int goc__start_main(goc_runtime *rt, void (*fn)(void *), void *arg)
 /* While a coroutine runs, the state bits still hold the reason of its last
  * wake-up (only WAITING matters to wakers); clearing them would cost an
  * atomic per park, so the next park_begin's CAS replaces them instead. */
+static inline void note_wait(goc_co *co, const char *what, int kind, const void *obj,
+                             int64_t arg)
+{
+    goc_runtime *rt = goc__worker()->rt;
+    atomic_store_explicit(&co->wait.kind, (uint8_t)kind, memory_order_relaxed);
+    atomic_store_explicit(&co->wait.obj, (uintptr_t)obj, memory_order_relaxed);
+    atomic_store_explicit(&co->wait.arg, arg, memory_order_relaxed);
+    atomic_store_explicit(&co->wait.until, INT64_MAX, memory_order_relaxed);
+    atomic_store_explicit(&co->wait.since,
+                          atomic_load_explicit(&rt->coarse_now, memory_order_relaxed),
+                          memory_order_relaxed);
+    atomic_store_explicit(&co->wait.what, what, memory_order_relaxed);
+}
+
+static inline void clear_wait(goc_co *co)
+{
+    atomic_store_explicit(&co->wait.what, NULL, memory_order_relaxed);
+}
+
 int goc__park_begin(goc_co *co, const char *what)
 {
+    return goc__park_begin_on(co, what, GOC_WAIT_OTHER, NULL, 0);
+}
+
+int goc__park_begin_on(goc_co *co, const char *what, int kind, const void *obj, int64_t arg)
+{
     uint32_t cur = atomic_load_explicit(&co->wstate, memory_order_relaxed);
-    co->waiting_on = what;
+    note_wait(co, what, kind, obj, arg);
     if (cur & GOC_WS_CANCEL)
         return GOC_ECANCELED;
     if (!atomic_compare_exchange_strong(&co->wstate, &cur, GOC_WS_WAITING))
@@ -481,7 +506,7 @@ int goc__park(goc_co *co)
      * (a value, a closed flag) is visible */
     uint32_t now = atomic_load_explicit(&co->wstate, memory_order_acquire);
     goc__assert((now & GOC_WS_STATE_MASK) != GOC_WS_WAITING); /* only a claim resumes us */
-    co->waiting_on = NULL;
+    clear_wait(co);
     return (int)(now & GOC_WS_STATE_MASK);
 }
 
@@ -489,7 +514,7 @@ void goc__park_abort(goc_co *co)
 {
     uint32_t expect = GOC_WS_WAITING;
     if (atomic_compare_exchange_strong(&co->wstate, &expect, GOC_WS_RUNNING)) {
-        co->waiting_on = NULL;
+        clear_wait(co);
         return;
     }
     /* A waker won and made us runnable: let that wake-up complete. */
@@ -514,7 +539,7 @@ int goc__wake(goc_co *co, int reason)
 
 void goc__hold_begin(goc_co *co, const char *what)
 {
-    co->waiting_on = what;
+    note_wait(co, what, GOC_WAIT_OTHER, NULL, 0);
     uint32_t cur = atomic_load_explicit(&co->wstate, memory_order_relaxed);
     while (!atomic_compare_exchange_weak(&co->wstate, &cur,
                                          (cur & GOC_WS_CANCEL) | GOC_WS_HELD))
@@ -527,7 +552,7 @@ void goc__hold_abort(goc_co *co)
     while (!atomic_compare_exchange_weak(&co->wstate, &cur,
                                          (cur & GOC_WS_CANCEL) | GOC_WS_RUNNING))
         ;
-    co->waiting_on = NULL;
+    clear_wait(co);
 }
 
 void goc__release(goc_co *co)
@@ -570,6 +595,20 @@ void goc__co_each_alive(goc_runtime *rt, void (*fn)(goc_co *co))
             if (atomic_load(&s->cos[i].life) == GOC_LIFE_ALIVE)
                 fn(&s->cos[i]);
     pthread_mutex_unlock(&rt->cos.lock);
+}
+
+goc_co **goc__co_snapshot(goc_runtime *rt, size_t *n)
+{
+    pthread_mutex_lock(&rt->cos.lock);
+    goc_co **all = malloc((rt->cos.total ? rt->cos.total : 1) * sizeof *all);
+    size_t k = 0;
+    for (goc_co_slab *s = rt->cos.slabs; all && s; s = s->next)
+        for (uint32_t i = 0; i < s->n; i++)
+            if (atomic_load(&s->cos[i].life) == GOC_LIFE_ALIVE)
+                all[k++] = &s->cos[i];
+    pthread_mutex_unlock(&rt->cos.lock);
+    *n = k;
+    return all;
 }
 
 void goc__cancel_all(goc_runtime *rt)
@@ -629,7 +668,8 @@ goc_waiter *goc__waitq_claim(goc_waitq *q)
 
 /* ----------------------------------------------------------- public API */
 
-static goc_co *spawn(const char *name, void *arg, int is_task, int *err)
+/* pc: the return address in the spawner's caller, symbolised by the dump. */
+static goc_co *spawn(const char *name, void *arg, int is_task, void *pc, int *err)
 {
     goc_worker *w = goc__worker();
     if (!w || !w->cur) {
@@ -643,15 +683,16 @@ static goc_co *spawn(const char *name, void *arg, int is_task, int *err)
     }
     if (name)
         goc__co_set_name(co, name);
+    atomic_store_explicit(&co->spawn_pc, (uintptr_t)pc, memory_order_relaxed);
     return co;
 }
 
-int goc_go_named(const char *name, void (*fn)(void *), void *arg)
+static int go_from(const char *name, void (*fn)(void *), void *arg, void *pc)
 {
     int err = 0;
     if (!fn)
         return GOC_EINVAL;
-    goc_co *co = spawn(name, arg, 0, &err);
+    goc_co *co = spawn(name, arg, 0, pc, &err);
     if (!co)
         return err;
     co->fn.go = fn;
@@ -659,17 +700,12 @@ int goc_go_named(const char *name, void (*fn)(void *), void *arg)
     return 0;
 }
 
-int goc_go(void (*fn)(void *), void *arg)
-{
-    return goc_go_named(NULL, fn, arg);
-}
-
-goc_task *goc_spawn_named(const char *name, void *(*fn)(void *), void *arg)
+static goc_task *spawn_from(const char *name, void *(*fn)(void *), void *arg, void *pc)
 {
     int err = 0;
     if (!fn)
         return NULL;
-    goc_co *co = spawn(name, arg, 1, &err);
+    goc_co *co = spawn(name, arg, 1, pc, &err);
     if (!co)
         return NULL;
     co->fn.task = fn;
@@ -677,9 +713,24 @@ goc_task *goc_spawn_named(const char *name, void *(*fn)(void *), void *arg)
     return (goc_task *)co;
 }
 
+int goc_go_named(const char *name, void (*fn)(void *), void *arg)
+{
+    return go_from(name, fn, arg, __builtin_return_address(0));
+}
+
+int goc_go(void (*fn)(void *), void *arg)
+{
+    return go_from(NULL, fn, arg, __builtin_return_address(0));
+}
+
+goc_task *goc_spawn_named(const char *name, void *(*fn)(void *), void *arg)
+{
+    return spawn_from(name, fn, arg, __builtin_return_address(0));
+}
+
 goc_task *goc_spawn(void *(*fn)(void *), void *arg)
 {
-    return goc_spawn_named(NULL, fn, arg);
+    return spawn_from(NULL, fn, arg, __builtin_return_address(0));
 }
 
 /* ----------------------------------------------------------------- names */
@@ -774,7 +825,7 @@ int goc_join(goc_task *task, void **result)
     /* acquire: DONE was released after result and err were written */
     if (atomic_load_explicit(&t->join, memory_order_acquire) == GOC_JOIN_DONE)
         return collect(t, result);
-    if (goc__park_begin(self, "join") != 0) {
+    if (goc__park_begin_on(self, "join", GOC_WAIT_OTHER, t, 0) != 0) {
         goc__co_release(goc__worker(), t);
         return GOC_ECANCELED;
     }

@@ -21,6 +21,10 @@
  *
  * With GOC_DEBUG=schedtrace=MS it prints the schedtrace line (stats.c)
  * once per MS, at the first sample past it.
+ * And it answers SIGQUIT: the handler only raises a flag (dump.c), and
+ * the next sample prints the coroutine dump to stderr; each sample also
+ * publishes its clock reading (rt->coarse_now), which parks stamp their
+ * wait with, so a park costs no clock read.
  *
  * And it is the quiet thread that gives stack memory back: about once a
  * second it runs the stack scavenger (stack.c), which releases the pages
@@ -29,7 +33,8 @@
  *
  * Reads only atomics (nswitch, cur_id, the run queue); never touches a
  * coroutine, except through the netpoller's harvest, which makes parked
- * socket waiters runnable as any waker does.
+ * socket waiters runnable as any waker does, and the SIGQUIT dump
+ * (dump.c, which pins each parked coroutine it reads).
  * Locking: mon_lock/mon_cond, only to sleep and to be told to stop.
  */
 #include <errno.h>
@@ -132,6 +137,8 @@ static void *monitor_main(void *arg)
         if (rt->mon_stop)
             break;
         int64_t now = goc_now();
+        atomic_store_explicit(&rt->coarse_now, now, memory_order_relaxed);
+        goc__dump_poll(rt);
         for (int i = 0; i < rt->nworkers; i++)
             check_worker(rt, &rt->workers[i], &st[i], now, prev);
         check_netpoll(rt, &harvests);
@@ -159,6 +166,7 @@ int goc__monitor_start(goc_runtime *rt)
     pthread_mutex_init(&rt->mon_lock, NULL);
     pthread_cond_init(&rt->mon_cond, NULL);
     rt->mon_stop = 0;
+    atomic_store_explicit(&rt->coarse_now, goc_now(), memory_order_relaxed);
     mon_stalls = calloc((size_t)rt->nworkers, sizeof *mon_stalls);
     if (!mon_stalls || pthread_create(&rt->monitor, NULL, monitor_main, rt) != 0) {
         free(mon_stalls);

@@ -312,7 +312,8 @@ int goc__pollfd_wait(goc_pollfd *pfd, int dir, int64_t deadline)
         pfd->ready[dir] = 0; /* an edge we missed: retry the call */
     } else if (deadline == 0) {
         err = GOC_EAGAIN;
-    } else if ((err = goc__park_begin(self, dir == GOC_IO_READ ? "socket read" : "socket write")) == 0) {
+    } else if ((err = goc__park_begin_on(self, dir == GOC_IO_READ ? "socket read" : "socket write",
+                                             GOC_WAIT_FD, pfd, (int64_t)pfd->fd << 1 | (dir != GOC_IO_READ))) == 0) {
         goc__waitq_push(&pfd->waiters[dir], &me.w);
         goc__spin_unlock(&pfd->lock);
         goto park;

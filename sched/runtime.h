@@ -182,6 +182,26 @@ static inline void goc__count_max(_Atomic uint64_t *c, uint64_t v)
         atomic_store_explicit(c, v, memory_order_relaxed);
 }
 
+/* What a parked coroutine waits on, for the dump and the deadlock report.
+ * Set by the coroutine itself at park time (a few relaxed stores, plain
+ * moves), read by any thread with relaxed loads: a reader racing a new
+ * park may mix two descriptions, never crash (obj is only printed, or,
+ * for a select, followed only while the coroutine is pinned, parked). */
+enum {
+    GOC_WAIT_OTHER = 0,   /* what says it all; obj if not 0 */
+    GOC_WAIT_CHAN,        /* obj: the channel; arg: GOC_SEND or GOC_RECV */
+    GOC_WAIT_SELECT,      /* obj: its goc_case array; arg: the case count */
+    GOC_WAIT_FD,          /* arg: fd << 1 | (1 for write) */
+};
+typedef struct goc_wait {
+    _Atomic(const char *) what;   /* "channel receive", "sleep" ...; NULL: not parked */
+    _Atomic uintptr_t obj;        /* the awaited object's address, or 0 */
+    _Atomic int64_t arg;          /* kind-specific, see above */
+    _Atomic int64_t until;        /* goc_now() deadline, INT64_MAX: none */
+    _Atomic int64_t since;        /* goc_now() at park time, to the monitor's tick (20 ms) */
+    _Atomic uint8_t kind;         /* GOC_WAIT_* */
+} goc_wait;
+
 typedef struct goc_co {
     goc_ctx ctx;
     struct goc_co *next;          /* link in queues and free lists */
@@ -204,8 +224,12 @@ typedef struct goc_co {
     _Atomic uintptr_t join;       /* GOC_JOIN_NONE, GOC_JOIN_DONE or the joiner */
     struct goc_watch *watchers;   /* waits on this task besides its joiner */
     uint64_t id;
-    const char *waiting_on;       /* what it is parked on, for diagnostics */
     uint64_t trace_flow;          /* trace.c: the flow arrow of its last wake-up, or 0 */
+    goc_wait wait;                /* what it is parked on, for diagnostics */
+    /* 1 while a dump (dump.c) reads its stack: a worker about to run it
+     * waits for 0 (see goc__dump_pin). */
+    _Atomic uint32_t pinned;
+    _Atomic uintptr_t spawn_pc;   /* return address in its spawner (goc_go ...) */
     /* goc_set_name's name, NUL-terminated, "" for none. Written only by
      * the coroutine itself (or its spawner before it is queued), read by
      * any thread (dump, trace, deadlock report) a word at a time with
@@ -474,6 +498,12 @@ struct goc_runtime {
     int nworkers;
     int pin;
     goc_worker *workers;
+    /* A dump is pinning coroutines (dump.c); read by every claim, written
+     * only around a dump: it shares this read-mostly line. */
+    _Atomic int dumping;
+    /* goc_now() as of the monitor's last sample: the cheap clock that
+     * parks stamp their wait with. */
+    _Atomic int64_t coarse_now;
     goc_stack_pool stacks;
     goc_co_pool cos;
     struct goc_topo *topo;
@@ -561,6 +591,9 @@ static inline goc_co *goc__self(void)   /* running coroutine, or NULL */
 }
 
 int  goc__park_begin(goc_co *co, const char *what);
+/* goc__park_begin with a structured wait: kind GOC_WAIT_*, the awaited
+ * object and a kind-specific argument (runtime.h, goc_wait). */
+int  goc__park_begin_on(goc_co *co, const char *what, int kind, const void *obj, int64_t arg);
 int  goc__park(goc_co *co);             /* returns GOC_WS_* reason */
 void goc__chaos_pause(void);            /* GOC_CHAOS: maybe stall here (sched.c) */
 void goc__park_abort(goc_co *co);
@@ -610,6 +643,10 @@ void goc__co_pool_destroy(goc_co_pool *p);
 void goc__cancel_all(goc_runtime *rt);
 /* fn(co) for every live coroutine, pool lock held (shutdown, diagnostics). */
 void goc__co_each_alive(goc_runtime *rt, void (*fn)(goc_co *co));
+/* The live coroutines now, in a malloc'd array (*n of them), oldest
+ * struct first; NULL when out of memory. The structs stay valid for the
+ * run, but each may exit (and be reused) at any time after. */
+goc_co **goc__co_snapshot(goc_runtime *rt, size_t *n);
 
 /* topo.c */
 struct goc_topo;
@@ -625,6 +662,17 @@ void goc__topo_restore_binding(struct goc_topo *t);
 void goc__schedtrace_print(goc_runtime *rt, int64_t now);
 /* stack.c: bytes of stack slabs mapped, and of those resident (mincore) */
 void goc__stack_usage(goc_stack_pool *p, uint64_t *reserved, uint64_t *committed);
+
+/* dump.c */
+/* A worker that set co->on_cpu while a dump runs: wait until the dump has
+ * let go of co's stack (claim in sched.c; the fast path is one load). */
+void goc__dump_wait_unpinned(goc_co *co);
+/* The dump the SIGQUIT handler asked for, if any (the monitor, each sample). */
+void goc__dump_poll(goc_runtime *rt);
+/* Install the SIGQUIT handler if SIGQUIT has its default disposition;
+ * restore it at the end of the run. */
+void goc__dump_signal_install(void);
+void goc__dump_signal_restore(void);
 
 /* monitor.c */
 int  goc__monitor_start(goc_runtime *rt);

@@ -976,9 +976,9 @@ static void print_waiting(goc_co *co)
 {
     char name[GOC_NAME_MAX];
     goc__co_name(co, name);
+    const char *what = atomic_load_explicit(&co->wait.what, memory_order_relaxed);
     fprintf(stderr, "  coroutine %llu \"%s\"%s: waiting on %s\n", (unsigned long long)co->id,
-            name, co->flags & GOC_CO_MAIN ? " (main)" : "",
-            co->waiting_on ? co->waiting_on : "nothing (runnable)");
+            name, co->flags & GOC_CO_MAIN ? " (main)" : "", what ? what : "nothing (runnable)");
 }
 
 static void report_deadlock(goc_runtime *rt)
@@ -1136,11 +1136,19 @@ static void set_running(goc_worker *w, goc_co *co)
                           memory_order_relaxed);
 }
 
-/* Make co ready to be switched to on w: off every other CPU, with a stack. */
+/* Make co ready to be switched to on w: off every other CPU, with a stack.
+ * A dump may be reading co's stack (dump.c, goc__dump_pin): the load of
+ * rt->dumping comes after the store of on_cpu in program order (the
+ * signal fence keeps the compiler from swapping them; the dumper's
+ * membarrier orders them in hardware), so either the dumper sees on_cpu
+ * set and leaves co alone, or we see the dump and wait for its pin. */
 static inline void claim(goc_worker *w, goc_co *co)
 {
     wait_off_cpu(co);
     atomic_store_explicit(&co->on_cpu, 1, memory_order_relaxed);
+    atomic_signal_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&w->rt->dumping, memory_order_acquire))
+        goc__dump_wait_unpinned(co);
     if (!co->stack && give_stack(w, co) != 0) {
         fprintf(stderr, "goc: out of memory for the stack of coroutine %llu\n",
                 (unsigned long long)co->id);
@@ -1632,6 +1640,7 @@ int goc_run(const goc_config *cfg, void (*main_fn)(void *), void *arg)
     if (pipe_restore)
         sigaction(SIGPIPE, &pipe_ign, NULL);
     goc__stack_install_segv_handler();
+    goc__dump_signal_install();
     if (rt->pin)
         goc__topo_save_binding(rt->topo);
     if ((err = goc__start_main(rt, main_fn, arg)) != 0)
@@ -1657,10 +1666,12 @@ int goc_run(const goc_config *cfg, void (*main_fn)(void *), void *arg)
     for (int i = 1; i < rt->nworkers; i++)
         if (rt->workers[i].started)
             pthread_join(rt->workers[i].thread, NULL);
+    goc__dump_signal_restore(); /* before the monitor, which answers it, stops */
     goc__monitor_stop(rt);
     if (atomic_load(&rt->deadlocked))
         err = GOC_EDEADLK;
 out:
+    goc__dump_signal_restore(); /* no-op if restored above */
     if (rt->pin)
         goc__topo_restore_binding(rt->topo);
     goc__stack_restore_segv_handler();

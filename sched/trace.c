@@ -44,7 +44,7 @@
  *   ph s / ph f, cat "wake", name "wake", same id: a flow arrow from the
  *       waker (inside its run or region slice; args {"reason": R, "to":
  *       ID}) to the start of the woken coroutine's next run ("bp": "e").
- *       R is what the coroutine was parked on (co->waiting_on: "chan
+ *       R is what the coroutine was parked on (co->wait.what: "chan
  *       recv", "sleep", "to_thread" ...), or "spawn" for a new one;
  *   ph i, cat "sched", name "steal" / "steal next", args {"from": V,
  *       "n": N}: coroutines taken from worker V's run queue / next slot;
@@ -450,7 +450,9 @@ void goc__trace_co_end(goc_worker *w, goc_co *co)
 static void flow_start(trace_buf *b, goc_co *co, int in_slice)
 {
     int64_t now = goc_now();
-    const char *why = co->waiting_on ? co->waiting_on : "spawn";
+    const char *why = atomic_load_explicit(&co->wait.what, memory_order_relaxed);
+    if (!why)
+        why = "spawn";
     if (!in_slice)
         push_region(b, now, now, why, NULL, 0);
     uint64_t flow = ((uint64_t)(b->tid + 1) << 32) | ++b->nflow;

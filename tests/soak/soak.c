@@ -1895,7 +1895,7 @@ static void dump_co(goc_co *co)
 {
     fprintf(stderr, "    coroutine %" PRIu64 "%s: wstate 0x%x on_cpu %u, waiting on %s\n", co->id,
             co->flags & GOC_CO_MAIN ? " (main)" : "", (unsigned)atomic_load(&co->wstate),
-            (unsigned)atomic_load(&co->on_cpu), co->waiting_on ? co->waiting_on : "-");
+            (unsigned)atomic_load(&co->on_cpu), atomic_load_explicit(&co->wait.what, memory_order_relaxed) ? atomic_load_explicit(&co->wait.what, memory_order_relaxed) : "-");
 }
 
 static void watchdog_dump(int secs)
