@@ -262,6 +262,25 @@ def print_series_table(results, impls):
                                        "  ".join("w%d=%.4g" % (w, v) for w, v, _ in pts)))
 
 
+def print_scaling_table(data):
+    """Each workload's figure and speedup per worker count, as text."""
+    speed = {(s["series"], s["impl"], s["workers"]): s["speedup"] for s in data["speedup"]}
+    rows = {}
+    for r in data["results"]:
+        key = (r["series"], r["impl"])
+        cell = "fail"
+        if r["ok"]:
+            v = float(r["record"]["value"])
+            sp = speed.get((r["series"], r["impl"], r["workers"]))
+            cell = "%.4g" % v + (" (%.2fx)" % sp if sp is not None else "")
+        rows.setdefault(key, []).append("w%s=%s" % (r["workers"], cell))
+    print("figure (speedup over 1 worker) per worker count:")
+    for (series, impl), cells in rows.items():
+        unit = next((r["record"].get("unit", "?") for r in data["results"]
+                     if r["series"] == series and r["ok"]), "?")
+        print("  %-22s %-7s %s" % ("%s [%s]" % (series, unit), impl, "  ".join(cells)))
+
+
 def worker_series(results, impls):
     """{series: {impl: [(workers, value, unit)]}} for the series with two
     worker counts or more for at least one implementation; an
@@ -577,6 +596,8 @@ def main(argv):
         print("plot.py: wrote %s" % path)
         if args.cmd == "compare":
             print_series_table(data["results"], data["impls"])
+        else:
+            print_scaling_table(data)
     os.makedirs(out_dir, exist_ok=True)
     for path in draw(data, out_dir):
         print("plot.py: wrote %s" % path)
