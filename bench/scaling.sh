@@ -9,8 +9,7 @@
 #
 #   --max-workers N  the last worker count (default: the cores, nproc)
 #   --oversubscribe  one more count past it: 2 x N workers on N cores
-#   --quick          smaller sizes and fewer runs (a 16-core machine in
-#                    about 3 minutes; see "Time" below)
+#   --quick          smaller sizes and fewer runs (see "Time" below)
 #   --budget S       stop starting new measurements after S seconds
 #                    (default 480; the build is not counted); what was
 #                    measured is still written and charted
@@ -52,10 +51,14 @@
 # Speedup = the figure at 1 worker / the figure at W (times), or the
 # figure at W / at 1 (rates), each implementation against itself.
 #
-# Time: at --quick, on 16 cores, about 10 s per worker count for the four
-# in-process workloads and 10 s for echo, both implementations: 6 counts
-# (1 2 4 8 16 32) in about 2-3 minutes after a build of under a minute.
-# The full sizes take about three times that; --budget bounds both.
+# Time (an estimate, not yet measured on 16 cores): cpu costs most, since
+# goc-bench and the Go peer each time it again at 1 worker for their own
+# speedup field: at --quick on 16 cores about 6 s per count and
+# implementation; the other four together about 10 s per count for both.
+# 5 counts (1 2 4 8 16) come to about 3-4 minutes after a build of under a
+# minute; on this project's loaded 2-core machine, --quick --oversubscribe
+# (1 2 4) took 172 s. The full sizes take about three times as long;
+# --budget bounds both.
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
