@@ -18,7 +18,11 @@
 #   make bench     build and run build/bench/goc-bench (BENCH_ARGS=...)
 #   make compare   the comparison examples in both models beside their asyncio
 #                  twins: wall times and event order (examples/compare.py)
-#   make bench-compare  goc-bench against the Go and Python peers (bench/compare.sh)
+#   make bench-compare  goc-bench against the Go and Python peers (bench/compare.sh);
+#                  JSON and PNG charts in build/bench/results (bench/plot.py)
+#   make scaling   goc and Go over 1, 2, 4 ... workers up to the cores
+#                  (bench/scaling.sh): JSON and speedup charts there too
+#   make deps-bench  install python3-matplotlib (the charts; not for make test)
 #   make switchcost  coroutine vs thread vs process switch, memory per idle
 #                  task, beside asyncio (bench/switchcost.c + its Python twin)
 #   make trace     trace examples/blocking_call at 2 workers into
@@ -31,7 +35,8 @@
 # SOAK_OPS (make soak; 100000000), FUZZ_SECONDS (make fuzz; 60),
 # FUZZ_TEST_SECONDS (make test's fuzz stage; 30),
 # BUILD_TYPE (RelWithDebInfo), CMAKE_FLAGS (extra -D options), BENCH_ARGS,
-# COMPARE_ARGS (bench-compare; e.g. --quick), EXAMPLES_ARGS (compare; e.g.
+# COMPARE_ARGS (bench-compare; e.g. --quick), SCALING_ARGS (scaling; e.g.
+# '--max-workers 16 --quick'), EXAMPLES_ARGS (compare; e.g.
 # '--only blocking_call -v'), SWITCHCOST_ARGS (e.g. --quick).
 .POSIX:
 .SUFFIXES:
@@ -44,6 +49,7 @@ BUILD_TYPE  = RelWithDebInfo
 CMAKE_FLAGS =
 BENCH_ARGS  = all
 COMPARE_ARGS =
+SCALING_ARGS =
 EXAMPLES_ARGS =
 SWITCHCOST_ARGS =
 PYTHON      = python3
@@ -60,29 +66,40 @@ PREFIX      = /usr/local
 DEBS = libuv1-dev libhwloc-dev libcmocka-dev cmake pkg-config gcc libc6-dev \
        clang libclang-rt-dev golang-go python3 wrk libunwind-dev \
        gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user spin
+# bench/plot.py's PNG charts (bench-compare, scaling)
+BENCH_DEBS = python3-matplotlib
 
 # The build's -j: $(JOBS), or the number of CPUs.
 NJOBS = j="$(JOBS)"; j="$${j:-$$(nproc 2>/dev/null || echo 2)}"
 
 all: build
 
-deps:
-	@if ! command -v dpkg >/dev/null 2>&1; then \
-	  echo "deps: not a Debian system; install these yourself: $(DEBS)"; exit 0; \
+# INSTALL_MISSING: the recipe that installs the Debian packages in $$pkgs
+# that are not installed yet (apt-get, as root or via sudo).
+INSTALL_MISSING = \
+	if ! command -v dpkg >/dev/null 2>&1; then \
+	  echo "$@: not a Debian system; install these yourself: $$pkgs"; exit 0; \
 	fi; \
 	missing=""; \
-	for p in $(DEBS); do \
+	for p in $$pkgs; do \
 	  dpkg -s "$$p" 2>/dev/null | grep -q '^Status: install ok installed' || \
 	    missing="$$missing $$p"; \
 	done; \
-	if [ -z "$$missing" ]; then echo "deps: all present"; exit 0; fi; \
-	echo "deps: installing$$missing"; \
+	if [ -z "$$missing" ]; then echo "$@: all present"; exit 0; fi; \
+	echo "$@: installing$$missing"; \
 	if [ "$$(id -u)" -eq 0 ]; then sudo=""; \
 	elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; \
-	else echo "deps: need root (or sudo) to install$$missing" >&2; exit 1; fi; \
+	else echo "$@: need root (or sudo) to install$$missing" >&2; exit 1; fi; \
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update && \
 	$$sudo env DEBIAN_FRONTEND=noninteractive \
 	  apt-get install -y --no-install-recommends $$missing
+
+deps:
+	@pkgs="$(DEBS)"; $(INSTALL_MISSING)
+
+# The charts of bench-compare and scaling only: make test does without.
+deps-bench:
+	@pkgs="$(BENCH_DEBS)"; $(INSTALL_MISSING)
 
 build:
 	$(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DGOC_SANITIZE=none $(CMAKE_FLAGS)
@@ -152,10 +169,14 @@ bench: build
 	  echo "bench: no build/bench/goc-bench (is bench/goc-bench.c there?)" >&2; exit 1; fi
 	./build/bench/goc-bench $(BENCH_ARGS)
 
-bench-compare: deps
+bench-compare: deps deps-bench
 	@$(MAKE) build
 	@if [ ! -f bench/compare.sh ]; then echo "bench-compare: no bench/compare.sh yet" >&2; exit 1; fi
 	bash bench/compare.sh $(COMPARE_ARGS)
+
+# scaling.sh builds what it runs itself (build-scaling/, the Go peer).
+scaling: deps deps-bench
+	bash bench/scaling.sh $(SCALING_ARGS)
 
 # Each example with --workers 1, with all cores, and its asyncio twin.
 compare: deps
@@ -178,8 +199,8 @@ install: build
 	$(CMAKE) --install build --prefix "$(PREFIX)"
 
 clean:
-	rm -rf build build-asan build-tsan build-check build-fuzz
+	rm -rf build build-asan build-tsan build-check build-fuzz build-scaling
 
-.PHONY: all deps build demo test test-plain test-asan test-tsan test-check test-fuzz fuzz \
-	fuzz-build soak bench compare bench-compare trace \
+.PHONY: all deps deps-bench build demo test test-plain test-asan test-tsan test-check test-fuzz fuzz \
+	fuzz-build soak bench compare bench-compare trace scaling \
         switchcost install clean

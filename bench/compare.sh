@@ -2,9 +2,17 @@
 # compare.sh - run goc-bench and its Go and Python asyncio peers side by side
 # on this machine, in this run, and print a table of figures and ratios.
 #
-#   bench/compare.sh [--quick] [workload ...]
+#   bench/compare.sh [--quick] [--out DIR] [--no-curves] [--oversubscribe]
+#                    [workload ...]
 #
 #   --quick      small sizes (the same n for all three) for a smoke test
+#   --out DIR    where the results go (default build/bench/results):
+#                compare.json (every figure and ratio, see bench/plot.py),
+#                compare-ratios.png and compare-workers.png (matplotlib;
+#                without it, the JSON only)
+#   --no-curves  skip the curves: cpu, skynet and mpmc at 1, 2, 4 ... up to
+#                one worker per core for goc and Go (GOMAXPROCS)
+#   --oversubscribe  the curves go on to twice the cores
 #   workload     any of: spawn yield cpu idle timers pingpong mpmc select
 #                sieve skynet echo http (default: all of them)
 #
@@ -15,7 +23,9 @@
 # the servers again at 1 worker, default), PERF (default perf), PORT_BASE
 # (the first port tried for the servers, default 17400), ROUNDS (echo and
 # http: run the three servers in turn this many times and report each
-# figure's median, default 1; 3 steadies the figures on a busy machine).
+# figure's median, default 1; 3 steadies the figures on a busy machine),
+# PLOT_PYTHON (the python3 that draws the charts; default: the first of
+# $PYTHON, python3, /usr/bin/python3 that has matplotlib).
 #
 # echo and http compare servers, with the same client driving each: goc's
 # (SERVER_WORKERS workers), Go's (GOMAXPROCS = SERVER_WORKERS) and Python
@@ -64,15 +74,25 @@ PY_PEER=$ROOT/bench/peers/python/goc_peer.py
 CORES=$(nproc 2>/dev/null || echo 1)
 
 QUICK=0
+OUT=$ROOT/build/bench/results
+CURVES=1
+OVERSUB=0
 WANT=()
-for arg in "$@"; do
+while [ $# -gt 0 ]; do
+    arg=$1
+    shift
     case "$arg" in
         --quick) QUICK=1 ;;
+        --out) [ $# -gt 0 ] || { echo "compare.sh: --out needs a directory" >&2; exit 2; }
+               OUT=$1; shift ;;
+        --no-curves) CURVES=0 ;;
+        --oversubscribe) OVERSUB=1 ;;
         -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         spawn|yield|cpu|idle|timers|pingpong|mpmc|select|sieve|skynet|echo|http) WANT+=("$arg") ;;
         *) echo "compare.sh: unknown argument '$arg'" >&2; exit 2 ;;
     esac
 done
+mkdir -p "$OUT" || exit 2
 [ ${#WANT[@]} -eq 0 ] && WANT=(spawn yield cpu idle timers pingpong mpmc select sieve skynet echo http)
 
 WRK=${WRK:-wrk}
@@ -89,7 +109,9 @@ PORT=
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/goc-compare.XXXXXX")
 trap 'stop_server; rm -rf "$WORK"' EXIT
 RESULTS=$WORK/results.tsv   # row <TAB> impl <TAB> JSON line or "fail"
+CURVE_RESULTS=$WORK/curves.tsv # the same for the curves' extra points
 : > "$RESULTS"
+: > "$CURVE_RESULTS"
 
 # ---------------------------------------------------------------- build
 echo "== building the Go peer"
@@ -132,7 +154,7 @@ run() {
         echo "  -> $line"
         [ $rc -ne 0 ] && { echo "  (exit $rc)"; sed 's/^/     /' "$err" | tail -n 5; }
     fi
-    printf '%s\t%s\t%s\n' "$row" "$impl" "$line" >> "$RESULTS"
+    printf '%s\t%s\t%s\n' "$row" "$impl" "$line" >> "${RESULTS_TO:-$RESULTS}"
 }
 
 # size W : the --n for workload W in --quick mode (empty: the defaults)
@@ -168,6 +190,29 @@ bench() {
         printf '%s\tgo\tfail\n' "$row" >> "$RESULTS"
     fi
     run "$row" python "$PYTHON" "$PY_PEER" "$w" --workers "$workers" "${pyopt[@]}"
+}
+
+# curve_counts : the worker counts of the curves besides CORES (the main
+# row's): 1, 2, 4 ... below the cores, and 2 x CORES with --oversubscribe
+curve_counts() {
+    local w=1
+    while [ $w -lt "$CORES" ]; do echo $w; w=$((w * 2)); done
+    [ $OVERSUB -eq 1 ] && echo $((CORES * 2))
+}
+
+# bench_curve WORKLOAD : goc and Go at each count of curve_counts, as rows
+# WORKLOAD/wN in $CURVE_RESULTS (kept out of the table; plot.py joins them
+# to the main row for the curves). asyncio has one thread: no curve.
+bench_curve() {
+    local w=$1 workers n nopt=()
+    [ $CURVES -eq 1 ] || return 0
+    n=$(size "$w")
+    [ -n "$n" ] && nopt=(--n "$n")
+    for workers in $(curve_counts); do
+        RESULTS_TO=$CURVE_RESULTS run "$w/w$workers" goc "$GOC_BENCH" "$w" --workers "$workers" "${nopt[@]}"
+        [ $GO_OK -eq 1 ] &&
+            RESULTS_TO=$CURVE_RESULTS run "$w/w$workers" go "$GO_PEER" "$w" --workers "$workers" "${nopt[@]}"
+    done
 }
 
 # ---------------------------------------------------------------- servers
@@ -509,6 +554,9 @@ for w in "${WANT[@]}"; do
             for _ in $(seq "$ROUNDS"); do
                 for r in "${SERVER_ROWS[@]}"; do bench_http "http${r#*:}" "${r%%:*}"; done
             done ;;
+        cpu|skynet|mpmc)
+            bench "$w" "$w" "$CORES"
+            bench_curve "$w" ;;
         *) bench "$w" "$w" "$CORES" ;;
     esac
 done
@@ -699,8 +747,20 @@ for srv in ("echo", "echo/goclient", "http"):
                 g["server_cpu_us"] <= 1.1 * g1["server_cpu_us"])
 EOF
 
+# ---------------------------------------------------------------- JSON, charts
+echo
+if [ -z "${PLOT_PYTHON:-}" ]; then
+    for p in "$PYTHON" python3 /usr/bin/python3; do
+        if "$p" -c 'import matplotlib' >/dev/null 2>&1; then PLOT_PYTHON=$p; break; fi
+    done
+fi
+"${PLOT_PYTHON:-$PYTHON}" "$ROOT/bench/plot.py" compare --tsv "$RESULTS" --curve-tsv "$CURVE_RESULTS" \
+    --out "$OUT" --meta quick=$QUICK --meta rounds=$ROUNDS ||
+    echo "compare.sh: bench/plot.py failed: no JSON or charts in $OUT" >&2
+
 # exit non-zero when goc itself failed anywhere
-if awk -F'\t' '$2 == "goc" && ($3 == "fail" || $3 ~ /"ok":false/) { bad = 1 } END { exit !bad }' "$RESULTS"; then
+if cat "$RESULTS" "$CURVE_RESULTS" |
+        awk -F'\t' '$2 == "goc" && ($3 == "fail" || $3 ~ /"ok":false/) { bad = 1 } END { exit !bad }'; then
     exit 1
 fi
 exit 0
