@@ -53,7 +53,7 @@ PREFIX      = /usr/local
 # gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and qemu-user let the tests
 # run the aarch64 context switch under emulation (tests/cross/).
 DEBS = libuv1-dev libhwloc-dev libcmocka-dev cmake pkg-config gcc libc6-dev \
-       clang libclang-rt-dev golang-go python3 wrk \
+       clang libclang-rt-dev golang-go python3 nodejs wrk \
        gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 
 # The build's -j: $(JOBS), or the number of CPUs.

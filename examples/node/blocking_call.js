@@ -54,8 +54,11 @@ class ThreadExecutor {
         });
     }
 
+    /* Let the program end without waiting for the thread's isolate to be
+     * torn down (terminate() takes tens of ms). */
     close() {
-        return this.worker.terminate();
+        this.worker.unref();
+        this.worker.terminate();
     }
 }
 
@@ -95,7 +98,7 @@ async function main() {
     const executor = new ThreadExecutor();
     await runPhase({ name: 'direct', executor: null, maxGap: 0 });
     await runPhase({ name: 'to_thread', executor, maxGap: 0 });
-    await executor.close();
+    executor.close();
 }
 
 run('blocking_call', main, 'a blocking call freezes the event loop; worker_threads does not');

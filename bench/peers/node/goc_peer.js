@@ -217,13 +217,15 @@ async function benchYield(opts) {
  * N async functions each sleep a pseudo-random 0..100 ms with setTimeout
  * (the same xorshift64 draws as goc-bench, in µs); lateness = wake -
  * deadline on the monotonic clock. value = p99 in µs, plus p50_us, p99_us,
- * total_ms. Check: all woke and none early by more than 1 ms: Node's
- * timers count whole milliseconds from libuv's loop clock (uv_now, a
- * millisecond reading), so a timer may fire up to 1 ms before a deadline
- * taken from hrtime. */
+ * total_ms, earliest_us (the smallest lateness). Check: all woke and
+ * none early by more than 5 ms: Node's timers count whole milliseconds of
+ * libuv's loop clock (uv_now), which libuv reads from CLOCK_MONOTONIC_COARSE
+ * (one kernel tick, 1 to 4 ms, behind); so a timer may fire up to a
+ * millisecond plus a tick before a deadline taken from hrtime (seen: 1.25
+ * ms early). */
 const TIMER_SEED = 0x2545F4914F6CDD1Dn;
 const TIMER_MAX_US = 100000n;
-const TIMER_SLACK_NS = 1000000;
+const TIMER_SLACK_NS = 5000000;
 
 async function benchTimers(opts) {
     const n = opts.n;
@@ -257,10 +259,10 @@ async function benchTimers(opts) {
             process.stderr.write(`timers: woke early by ${-lat[0]} ns\n`);
         return { ok: good, spanNs: t.spanNs,
                  figs: [percentile(lat, 0.5) / 1e3, percentile(lat, 0.99) / 1e3, t.spanNs / 1e6,
-                        ...perOp(t.u0, t.u1, n)] };  // per sleeper
+                        lat[0] / 1e3, ...perOp(t.u0, t.u1, n)] };  // per sleeper
     });
     emit(opts, n, figs[1], 'us', ok, figs.slice(-3),
-         { p50_us: figs[0], p99_us: figs[1], total_ms: figs[2] });
+         { p50_us: figs[0], p99_us: figs[1], total_ms: figs[2], earliest_us: figs[3] });
     return ok;
 }
 
