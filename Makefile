@@ -16,8 +16,10 @@
 #   make build     configure and build in build/
 #   make bench     build and run build/bench/goc-bench (BENCH_ARGS=...)
 #   make compare   the comparison examples in both models beside their asyncio
-#                  twins: wall times and event order (examples/compare.py)
-#   make bench-compare  goc-bench against the Go and Python peers (bench/compare.sh)
+#                  and Node.js twins: wall times and event order
+#                  (examples/compare.py)
+#   make bench-compare  goc-bench against the Go, Python and Node.js peers
+#                  (bench/compare.sh)
 #   make switchcost  coroutine vs thread vs process switch, memory per idle
 #                  task, beside asyncio (bench/switchcost.c + its Python twin)
 #   make install   install build/ into PREFIX (default /usr/local)
@@ -152,7 +154,7 @@ bench-compare: deps
 	@if [ ! -f bench/compare.sh ]; then echo "bench-compare: no bench/compare.sh yet" >&2; exit 1; fi
 	bash bench/compare.sh $(COMPARE_ARGS)
 
-# Each example with --workers 1, with all cores, and its asyncio twin.
+# Each example with --workers 1, with all cores, and its asyncio and Node.js twins.
 compare: deps
 	@$(MAKE) build
 	$(PYTHON) examples/compare.py --build build $(EXAMPLES_ARGS)
