@@ -17,9 +17,11 @@
 #   make build     configure and build in build/
 #   make bench     build and run build/bench/goc-bench (BENCH_ARGS=...)
 #   make compare   the comparison examples in both models beside their asyncio
-#                  twins: wall times and event order (examples/compare.py)
-#   make bench-compare  goc-bench against the Go and Python peers (bench/compare.sh);
-#                  JSON and PNG charts in build/bench/results (bench/plot.py)
+#                  and Node.js twins: wall times and event order
+#                  (examples/compare.py)
+#   make bench-compare  goc-bench against the Go, Python and Node.js peers
+#                  (bench/compare.sh); JSON and PNG charts in
+#                  build/bench/results (bench/plot.py)
 #   make scaling   goc and Go over 1, 2, 4 ... workers up to the cores
 #                  (bench/scaling.sh): JSON and speedup charts there too
 #   make deps-bench  install python3-matplotlib (the charts; not for make test)
@@ -64,7 +66,7 @@ PREFIX      = /usr/local
 # run the aarch64 context switch under emulation (tests/cross/).
 # spin model-checks the park protocol (tests/model, in the plain stage).
 DEBS = libuv1-dev libhwloc-dev libcmocka-dev cmake pkg-config gcc libc6-dev \
-       clang libclang-rt-dev golang-go python3 wrk libunwind-dev \
+       clang libclang-rt-dev golang-go python3 nodejs wrk libunwind-dev \
        gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user spin
 # bench/plot.py's PNG charts (bench-compare, scaling)
 BENCH_DEBS = python3-matplotlib
@@ -178,7 +180,7 @@ bench-compare: deps deps-bench
 scaling: deps deps-bench
 	bash bench/scaling.sh $(SCALING_ARGS)
 
-# Each example with --workers 1, with all cores, and its asyncio twin.
+# Each example with --workers 1, with all cores, and its asyncio and Node.js twins.
 compare: deps
 	@$(MAKE) build
 	$(PYTHON) examples/compare.py --build build $(EXAMPLES_ARGS)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# compare.sh - run goc-bench and its Go and Python asyncio peers side by side
-# on this machine, in this run, and print a table of figures and ratios.
+# compare.sh - run goc-bench and its Go, Python asyncio and Node.js peers side
+# by side on this machine, in this run, and print a table of figures and
+# ratios.
 #
 #   bench/compare.sh [--quick] [--out DIR] [--no-curves] [--oversubscribe]
 #                    [workload ...]
@@ -18,7 +19,7 @@
 #
 # Environment: GOC_BENCH (default build/bench/goc-bench), GOC_HTTP (default
 # build/examples/http_hello beside it), GO (default go), PYTHON (default
-# python3), WRK (default wrk), TIMEOUT (seconds per command, default 300),
+# python3), NODE (default node), WRK (default wrk), TIMEOUT (seconds per command, default 300),
 # SERVER_WORKERS (echo and http servers' workers, default 2), SERVER_W1 (1:
 # the servers again at 1 worker, default), PERF (default perf), PORT_BASE
 # (the first port tried for the servers, default 17400), ROUNDS (echo and
@@ -56,6 +57,12 @@
 # --stack-size 2048. Python asyncio always runs on 1 thread, whatever
 # --workers says, so its pingpong figure is taken twice on the same terms.
 #
+# Node.js (bench/peers/node; skipped when there is no node): one thread
+# and one libuv loop, like Python. It has the workloads with a natural JS
+# form: spawn, yield (await setImmediate), timers, pingpong (a promise
+# channel), and the echo (net) and http (http module) servers; its other
+# cells read "-".
+#
 # Ratios are written so that > 1 means goc is better: peer / goc for
 # lower-is-better units (ns, us, ms, bytes), goc / peer for higher-is-better
 # ones (anything per second, e.g. mpmc's Mmsg/s, and speedup). The note
@@ -71,6 +78,10 @@ PYTHON=${PYTHON:-python3}
 TIMEOUT=${TIMEOUT:-300}
 GO_PEER=$ROOT/build/bench/goc-peer-go
 PY_PEER=$ROOT/bench/peers/python/goc_peer.py
+NODE=${NODE:-node}
+NODE_PEER=$ROOT/bench/peers/node/goc_peer.js
+NODE_HTTP=$ROOT/bench/peers/node/http_hello.js
+NODE_WORKLOADS=" spawn yield timers pingpong "
 CORES=$(nproc 2>/dev/null || echo 1)
 
 QUICK=0
@@ -132,6 +143,11 @@ else
     echo "compare.sh: '$GO' not found: Go columns will read fail" >&2
     GO_OK=0
 fi
+NODE_OK=1
+if ! command -v "$NODE" >/dev/null 2>&1; then
+    echo "compare.sh: '$NODE' not found (Debian: apt-get install nodejs): no Node.js column" >&2
+    NODE_OK=0
+fi
 if [ ! -x "$GOC_BENCH" ]; then
     echo "compare.sh: $GOC_BENCH not found (build it, or set GOC_BENCH): goc columns will read fail" >&2
 fi
@@ -174,7 +190,8 @@ size() {
     esac
 }
 
-# bench ROW WORKLOAD WORKERS [GOC_EXTRA...] : the three implementations
+# bench ROW WORKLOAD WORKERS [GOC_EXTRA...] : the three implementations, and
+# Node.js's where it has the workload
 bench() {
     local row=$1 w=$2 workers=$3
     shift 3
@@ -190,6 +207,9 @@ bench() {
         printf '%s\tgo\tfail\n' "$row" >> "$RESULTS"
     fi
     run "$row" python "$PYTHON" "$PY_PEER" "$w" --workers "$workers" "${pyopt[@]}"
+    if [ $NODE_OK -eq 1 ] && [[ "$NODE_WORKLOADS" == *" $w "* ]]; then
+        run "$row" node "$NODE" "$NODE_PEER" "$w" --workers "$workers" "${nopt[@]}"
+    fi
 }
 
 # curve_counts : the worker counts of the curves besides CORES (the main
@@ -495,6 +515,7 @@ bench_echo() {
         record "$row" go fail
     fi
     echo_server "$row" "$client" python 1 "$PYTHON" "$PY_PEER" echo-server
+    [ $NODE_OK -eq 1 ] && echo_server "$row" "$client" node 1 "$NODE" "$NODE_PEER" echo-server
 }
 
 # bench_http ROW WORKERS : goc's, Go's and asyncio's HTTP servers under wrk
@@ -516,6 +537,7 @@ bench_http() {
         record "$row" go fail
     fi
     http_server "$row" python 1 "$PYTHON" "$PY_HTTP"
+    [ $NODE_OK -eq 1 ] && http_server "$row" node 1 "$NODE" "$NODE_HTTP"
 }
 
 # the server rows: at SERVER_WORKERS, and (SERVER_W1=1, the default, when
@@ -601,8 +623,9 @@ for row in rows:
 
 # the peers have no --stack-size: reuse their idle figures
 if "idle/stack2048" in rows and "idle" in rows:
-    for impl in ("go", "python"):
-        rows["idle/stack2048"].setdefault(impl, rows["idle"].get(impl))
+    for impl in ("go", "python", "node"):
+        if impl in rows["idle"]:
+            rows["idle/stack2048"].setdefault(impl, rows["idle"][impl])
 
 def higher_is_better(unit):
     return unit.endswith("/s") or unit == "x"
@@ -658,10 +681,13 @@ for row in order:
         g, gv = cell(recs.get("goc"), field)
         o, ov = cell(recs.get("go"), field, gn)
         p, pv = cell(recs.get("python"), field, gn)
-        workers = "/".join(str(recs[i]["workers"]) if recs.get(i) else "?"
-                           for i in ("goc", "go", "python"))
+        # Node.js: "-" where it has no peer for the workload
+        j, jv = cell(recs["node"], field, gn) if "node" in recs else ("-", None)
+        workers = "/".join(str(recs[i]["workers"]) if recs.get(i) else
+                           ("-" if i == "node" and i not in recs else "?")
+                           for i in ("goc", "go", "python", "node"))
         notes = []
-        for impl in ("go", "python"):
+        for impl in ("go", "python", "node"):
             r = recs.get(impl)
             if gn is not None and r and r.get("n") != gn:
                 # cpu: ms scaled to goc's job count, speedup does not depend
@@ -672,15 +698,17 @@ for row in order:
                                                         ", scaled" if scaled else ", no ratio"))
                 if not scaled and impl == "go":
                     ov = None
-                elif not scaled:
+                elif not scaled and impl == "python":
                     pv = None
+                elif not scaled:
+                    jv = None
         if row.endswith("stack2048") and field == "value":
             notes.append("peers: no stack knob, same as idle")
-        table.append([label + " [" + u + "]", workers, g, o, p,
-                      ratio(gv, ov, u), ratio(gv, pv, u), "; ".join(notes)])
+        table.append([label + " [" + u + "]", workers, g, o, p, j,
+                      ratio(gv, ov, u), ratio(gv, pv, u), ratio(gv, jv, u), "; ".join(notes)])
 
-head = ["workload [unit]", "workers goc/go/py", "goc", "go", "python",
-        "go/goc", "python/goc", "note"]
+head = ["workload [unit]", "workers goc/go/py/node", "goc", "go", "python", "node",
+        "go/goc", "python/goc", "node/goc", "note"]
 widths = [max(len(str(r[i])) for r in table + [head]) for i in range(len(head))]
 def show(r):
     print(" | ".join(str(c).ljust(widths[i]) for i, c in enumerate(r)).rstrip())
@@ -706,7 +734,7 @@ if "echo" in rows or "http" in rows:
 COUNT_KEYS = ("minflt", "nvcsw", "nivcsw", "syscalls", "wakeups")
 crow = []
 for row in order:
-    for impl in ("goc", "go", "python"):
+    for impl in ("goc", "go", "python", "node"):
         rec = rows[row].get(impl)
         if not rec or not any(k in rec for k in COUNT_KEYS):
             continue

@@ -2,16 +2,22 @@
 """compare.py - goc's comparison examples next to their asyncio twins.
 
     python3 examples/compare.py [--build DIR] [--only NAME,...] [-v] [--demo] [--strict]
+                                [--node NODE]
 
-Runs every comparison example three ways, one after another:
+Runs every comparison example four ways, one after another:
 
     build/examples/NAME --workers 1     goc, the asyncio model (one worker)
     build/examples/NAME                 goc, the Go model (one worker per core)
     python3 examples/python/NAME.py     the Python asyncio twin
+    node examples/node/NAME.js          the Node.js twin (skipped, with a
+                                        note, where there is no node)
 
 and prints a table: the wall time of each (the time of the program's own
-"done" line, so interpreter start-up is not counted), and whether the order
-of events matches the Python twin's.
+"done" line, so interpreter start-up is not counted), whether the order
+of events matches the Python twin's, and whether the Node.js twin's matches
+goc --workers 1's. Node runs JavaScript on one thread with one libuv event
+loop, as goc does with one worker: its timeline should be goc's there,
+except where NODE_DIFF says why not (none so far).
 
 Order of events: each program prints a timeline of "[  0.000s] event"
 lines (examples/example_util.h, examples/python/exutil.py); the text after
@@ -26,8 +32,19 @@ should too, except where the Go model is the point (blocking_call,
 cancellation, cpu_bound: other workers go on while one is busy); those rows
 say "differs (expected)". On a one-core machine both goc runs are the same.
 
+The Node.js twins are the same programs written the way Node writes them:
+Promise.all / allSettled for gather, Promise.race / any for wait_first,
+AbortController and AbortSignal.timeout for cancellation and time limits,
+worker_threads for blocking_call's offloaded call; a semaphore and a
+bounded queue (Node has neither) are in examples/node/exutil.js. Where JS
+differs from goc by nature, as asyncio does (no preemption of a CPU loop:
+cancellation's late cancel, cpu_bound's 1x), goc --workers 1 behaves the
+same way, so the order still matches.
+
 Exit status: 1 if a program failed (non-zero exit, no "done" line, time
-out); with --strict also if a --workers 1 run does not match Python.
+out); with --strict also if a --workers 1 run does not match Python, or a
+Node.js twin does not match goc --workers 1 (where NODE_DIFF does not
+excuse it).
 """
 import argparse
 import os
@@ -55,6 +72,11 @@ EXAMPLES = [
     "fetch_many",
 ]
 
+# Run only when named with --only: echo_server's clients are 0.1 s apart,
+# which a busy machine can blur into one moment (its twins are in
+# examples/python and examples/node all the same).
+ON_REQUEST = ["echo_server"]
+
 # Where the Go model is meant to differ from asyncio when there are several
 # workers, and why.
 EXPECTED_DIFF = {
@@ -62,6 +84,10 @@ EXPECTED_DIFF = {
     "cancellation": "the cancel is issued on time",
     "cpu_bound": "jobs run in parallel",
 }
+
+# Where a Node.js twin is meant to differ from goc --workers 1, and why
+# (name -> reason). Empty: each Node twin shows the asyncio model's order.
+NODE_DIFF = {}
 
 # --demo: the headline, for someone who has read the articles (make demo).
 DEMO = {
@@ -90,6 +116,7 @@ class Run:
         self.wall = None      # seconds, from the "done" line
         self.workers = None   # goc runs: the worker count it reported
         self.error = None     # why it failed, or None
+        self.skipped = None   # why it was not run (no interpreter), or None
 
     def execute(self, timeout):
         try:
@@ -151,39 +178,50 @@ def same_order(a, b):
 def fmt_wall(r):
     if r is None:
         return "-"
+    if r.skipped:
+        return "skipped"
     if r.error:
         return "FAILED"
     return f"{r.wall:.2f} s"
 
 
 def run_example(name, args):
-    """Run the three versions of one example; None where one is missing."""
+    """Run the four versions of one example; None where one is missing."""
     exe = os.path.join(args.build, "examples", name)
     twin = os.path.join(ROOT, "examples", "python", name + ".py")
-    w1 = allc = py = None
+    js = os.path.join(ROOT, "examples", "node", name + ".js")
+    w1 = allc = py = nd = None
     if os.access(exe, os.X_OK):
         w1 = Run("goc --workers 1", [exe, "--workers", "1"]).execute(args.timeout)
         allc = Run("goc all cores", [exe]).execute(args.timeout)
     if os.path.exists(twin):
         py = Run("python", [args.python, twin]).execute(args.timeout)
-    return w1, allc, py
+    if os.path.exists(js):
+        nd = Run("node", [args.node, js])
+        if args.node_missing:
+            nd.skipped = args.node_missing
+        else:
+            nd.execute(args.timeout)
+    return w1, allc, py, nd
 
 
-def order_cell(name, goc, py, model_has_workers):
+def order_cell(name, goc, py, model_has_workers, expected=None):
     if goc is None or py is None:
         return "-"
-    if goc.error or py.error:
+    if goc.error or py.error or goc.skipped or py.skipped:
         return "-"
     if same_order(goc, py):
         return "yes"
-    if model_has_workers and name in EXPECTED_DIFF:
-        return f"differs (expected: {EXPECTED_DIFF[name]})"
+    if expected is None:
+        expected = EXPECTED_DIFF if model_has_workers else {}
+    if name in expected:
+        return f"differs (expected: {expected[name]})"
     return "NO"
 
 
 def print_table(rows, cores):
     head = ["example", "goc --workers 1", f"goc all cores ({cores})", "python asyncio",
-            "order: w1 = python", "order: all cores = python"]
+            "node", "order: w1 = python", "order: all cores = python", "order: node = w1"]
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
     def line(cells):
         return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"
@@ -197,7 +235,7 @@ def clip(text, width):
     return text if len(text) <= width else text[:width - 1] + "~"
 
 
-def print_demo(name, w1, allc, py):
+def print_demo(name, w1, allc, py, nd):
     """Both goc timelines of one example side by side, and Python's verdict."""
     print(f"\n=== {name}: " + DEMO[name].replace("\n", "\n    "))
     width = max(64, (shutil.get_terminal_size((132, 40)).columns - 4) // 2)
@@ -212,6 +250,9 @@ def print_demo(name, w1, allc, py):
     if py and not py.error and w1 and not w1.error:
         verdict = "the same events in the same order" if same_order(w1, py) else "a different order"
         print(f"  Python asyncio twin: {py.wall:.2f} s, {verdict} as goc --workers 1.")
+    if nd and not nd.error and not nd.skipped and w1 and not w1.error:
+        verdict = "the same events in the same order" if same_order(w1, nd) else "a different order"
+        print(f"  Node.js twin: {nd.wall:.2f} s, {verdict} as goc --workers 1.")
 
 
 def main():
@@ -220,6 +261,8 @@ def main():
                     help="the CMake build directory (default: build/)")
     ap.add_argument("--python", default=sys.executable or "python3",
                     help="the Python interpreter for the twins")
+    ap.add_argument("--node", default="node",
+                    help="the Node.js interpreter for the Node twins (default: node)")
     ap.add_argument("--only", default="", help="comma-separated example names")
     ap.add_argument("--timeout", type=float, default=30.0, help="seconds per run")
     ap.add_argument("--strict", action="store_true",
@@ -233,44 +276,53 @@ def main():
     names = list(DEMO) if args.demo else EXAMPLES
     if args.only:
         names = [n.strip() for n in args.only.split(",") if n.strip()]
-        unknown = [n for n in names if n not in EXAMPLES]
+        unknown = [n for n in names if n not in EXAMPLES + ON_REQUEST]
         if unknown:
             ap.error("unknown example(s): " + ", ".join(unknown))
 
     if shutil.which(args.python) is None and not os.path.exists(args.python):
         print(f"compare.py: no Python interpreter '{args.python}'", file=sys.stderr)
         return 1
+    args.node_missing = None
+    if shutil.which(args.node) is None and not os.access(args.node, os.X_OK):
+        args.node_missing = (f"no Node.js interpreter '{args.node}' (Debian: apt-get install "
+                             "nodejs; or --node PATH): the Node.js twins were skipped")
 
     rows, notes, failed, mismatched, cores = [], [], 0, 0, "?"
     t_start = time.monotonic()
     for name in names:
         print(f"running {name} ...", file=sys.stderr, flush=True)
-        w1, allc, py = run_example(name, args)
+        w1, allc, py, nd = run_example(name, args)
         if allc and allc.workers:
             cores = str(allc.workers)
         multi = bool(allc and allc.workers and allc.workers > 1)
-        row = [name, fmt_wall(w1), fmt_wall(allc), fmt_wall(py),
-               order_cell(name, w1, py, False), order_cell(name, allc, py, multi)]
+        row = [name, fmt_wall(w1), fmt_wall(allc), fmt_wall(py), fmt_wall(nd),
+               order_cell(name, w1, py, False), order_cell(name, allc, py, multi),
+               order_cell(name, nd, w1, False, NODE_DIFF)]
         if w1 is None:
             row[1] = row[2] = "not built"
             notes.append(f"{name}: {os.path.join(args.build, 'examples', name)} is not built")
-        for r in (w1, allc, py):
+        for r in (w1, allc, py, nd):
             if r is not None and r.error:
                 failed += 1
                 notes.append(f"{name}: {r.label} failed: {r.error}")
-        if row[4] == "NO":
+        if row[5] == "NO":
             mismatched += 1
             notes.append(f"{name}: --workers 1 and python differ at\n  "
                          + first_difference(w1, py))
-        if row[5] == "NO":
+        if row[6] == "NO":
             notes.append(f"{name}: all cores and python differ at\n  "
                          + first_difference(allc, py))
+        if row[7] == "NO":
+            mismatched += 1
+            notes.append(f"{name}: node and --workers 1 differ at\n  "
+                         + first_difference(nd, w1))
         rows.append(row)
         if args.demo:
-            print_demo(name, w1, allc, py)
+            print_demo(name, w1, allc, py, nd)
         if args.verbose:
-            for r in (w1, allc, py):
-                if r is not None:
+            for r in (w1, allc, py, nd):
+                if r is not None and not r.skipped:
                     print(f"\n--- {name}: {r.label} ({' '.join(r.cmd)})")
                     print("\n".join(r.lines) if r.lines else "(no timeline)")
             print()
@@ -280,6 +332,8 @@ def main():
     print(f"\n{len(names)} examples in {time.monotonic() - t_start:.0f} s. Wall: each "
           "program's own 'done' time. Order: the same events at the same moments "
           f"(events < {GAP * 1000:.0f} ms apart count as simultaneous).")
+    if args.node_missing:
+        notes.insert(0, args.node_missing)
     for n in notes:
         print("note: " + n)
     if failed or (args.strict and mismatched):
