@@ -562,6 +562,13 @@ struct goc_topo;
 int  goc__topo_open(struct goc_topo **out);
 void goc__topo_close(struct goc_topo *t);
 int  goc__topo_cores(struct goc_topo *t);
+/* Decide, before any worker starts, how nworkers are placed (topo.c):
+ * pinned one per core when pin is set and they fit, else not bound.
+ * 0 or GOC_ENOMEM. */
+int  goc__topo_plan(struct goc_topo *t, int nworkers, int pin);
+int  goc__topo_pinned(struct goc_topo *t);
+/* The calling thread is worker `worker`: bind it per the plan (no-op when
+ * not pinned). */
 int  goc__topo_bind_thread(struct goc_topo *t, int worker);
 int  goc__topo_victims(struct goc_topo *t, int nworkers, int self, int *out);
 void goc__topo_save_binding(struct goc_topo *t);
