@@ -403,7 +403,8 @@ struct goc_worker {
     int tfd;
     int64_t tfd_armed;
     uv_poll_t np_poll;            /* the runtime's netpoll epoll fd, on this loop */
-    int np_watching;              /* np_poll is started (only the poller's is) */
+    _Atomic int np_watching;      /* np_poll is started (only the poller's is);
+                                     written by the owner, read by tests */
     int pool_pending;             /* thread-pool requests this loop will complete */
 
     pthread_t thread;
