@@ -571,6 +571,9 @@ int  goc__topo_pinned(struct goc_topo *t);
 /* The calling thread is worker `worker`: bind it per the plan (no-op when
  * not pinned). */
 int  goc__topo_bind_thread(struct goc_topo *t, int worker);
+/* Write the nworkers - 1 other workers into out in the order worker self
+ * steals from them: nearest in the hwloc tree first while pinned, index
+ * distance otherwise. Returns how many. */
 int  goc__topo_victims(struct goc_topo *t, int nworkers, int self, int *out);
 void goc__topo_save_binding(struct goc_topo *t);
 void goc__topo_restore_binding(struct goc_topo *t);
