@@ -71,7 +71,10 @@ GOC_API const char *goc_strerror(int err);
 typedef struct goc_config {
     int    workers;    /* 0: one per physical core as hwloc sees it (env
                           GOC_WORKERS overrides); 1: one thread, asyncio-style */
-    int    pin;        /* 1: pin each worker to its own core with hwloc */
+    int    pin;        /* 1: pin worker i to core i with hwloc (all its
+                          hyperthreads), when workers <= cores; with more
+                          workers than cores none is pinned (the OS balances
+                          them, as it does Go's threads) */
     size_t stack_size; /* usable stack per coroutine; 0: the default (64 KiB).
                           Memory is committed only as it is touched: an idle
                           coroutine costs about one page. Sizes of a page or

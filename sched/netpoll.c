@@ -114,19 +114,20 @@ int goc__netpoll_worker_init(goc_worker *w)
         return GOC_ENOMEM;
     w->np_poll.data = w;
     uv_unref((uv_handle_t *)&w->np_poll); /* sockets alone do not keep a loop alive */
-    w->np_watching = 0; /* started by goc__netpoll_watch when w takes the poller role */
+    /* started by goc__netpoll_watch when w takes the poller role */
+    atomic_store_explicit(&w->np_watching, 0, memory_order_relaxed);
     return 0;
 }
 
 void goc__netpoll_watch(goc_worker *w, int on)
 {
-    if (on == w->np_watching)
+    if (on == atomic_load_explicit(&w->np_watching, memory_order_relaxed))
         return;
     if (on)
         uv_poll_start(&w->np_poll, UV_READABLE, on_epoll_ready);
     else
         uv_poll_stop(&w->np_poll);
-    w->np_watching = on;
+    atomic_store_explicit(&w->np_watching, on, memory_order_relaxed);
 }
 
 /* ------------------------------------------------------------- pollfds */

@@ -478,7 +478,8 @@ struct goc_worker {
     int tfd;
     int64_t tfd_armed;
     uv_poll_t np_poll;            /* the runtime's netpoll epoll fd, on this loop */
-    int np_watching;              /* np_poll is started (only the poller's is) */
+    _Atomic int np_watching;      /* np_poll is started (only the poller's is);
+                                     written by the owner, read by tests */
     int pool_pending;             /* thread-pool requests this loop will complete */
 
     pthread_t thread;
@@ -653,7 +654,17 @@ struct goc_topo;
 int  goc__topo_open(struct goc_topo **out);
 void goc__topo_close(struct goc_topo *t);
 int  goc__topo_cores(struct goc_topo *t);
+/* Decide, before any worker starts, how nworkers are placed (topo.c):
+ * pinned one per core when pin is set and they fit, else not bound.
+ * 0 or GOC_ENOMEM. */
+int  goc__topo_plan(struct goc_topo *t, int nworkers, int pin);
+int  goc__topo_pinned(struct goc_topo *t);
+/* The calling thread is worker `worker`: bind it per the plan (no-op when
+ * not pinned). */
 int  goc__topo_bind_thread(struct goc_topo *t, int worker);
+/* Write the nworkers - 1 other workers into out in the order worker self
+ * steals from them: nearest in the hwloc tree first while pinned, index
+ * distance otherwise. Returns how many. */
 int  goc__topo_victims(struct goc_topo *t, int nworkers, int self, int *out);
 void goc__topo_save_binding(struct goc_topo *t);
 void goc__topo_restore_binding(struct goc_topo *t);

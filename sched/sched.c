@@ -1566,6 +1566,9 @@ static goc_runtime *runtime_new(const goc_config *cfg, int *err)
     if ((*err = parse_workers(cfg, goc__topo_cores(rt->topo), &rt->nworkers)) != 0)
         goto fail;
     rt->pin = cfg ? cfg->pin != 0 : 1;
+    if ((*err = goc__topo_plan(rt->topo, rt->nworkers, rt->pin)) != 0)
+        goto fail;
+    rt->pin = goc__topo_pinned(rt->topo); /* off when oversubscribed (topo.c) */
     rt->chaos = chaos_seed();
     parse_debug(rt, getenv("GOC_DEBUG"));
     atomic_store(&rt->id_gen, 1);
