@@ -261,7 +261,7 @@ cpu_ticks() {
 # echo_point IMPL WORKERS SERVER_CMD... : one server, warmed up, timed with
 # goc-bench's echo client
 echo_point() {
-    local impl=$1 workers=$2 port c0 c1 line msgs warm
+    local impl=$1 workers=$2 port c0 c1 t0 t1 line msgs warm
     shift 2
     in_budget || { echo "  (budget spent: echo/w$workers $impl skipped)"; return; }
     msgs=$( [ $QUICK -eq 1 ] && echo 2000 || echo 20000 )
@@ -269,16 +269,22 @@ echo_point() {
     while port_open "$NEXT_PORT"; do NEXT_PORT=$((NEXT_PORT + 1)); done
     port=$NEXT_PORT
     NEXT_PORT=$((NEXT_PORT + 1))
-    if ! start_server "$port" "$@" --port "$port"; then
+    # goc's server prints its counters every 50 ms (GOC_DEBUG=schedtrace):
+    # the last line before and after the timed run give counts per round trip
+    if ! start_server "$port" env GOC_DEBUG=schedtrace=50 "$@" --port "$port"; then
         record "echo/w$workers" "$impl" fail
         return
     fi
     timeout "$(cmd_timeout)" "$GOC_BENCH" echo-client --port "$port" --n "$warm" --runs 1 > /dev/null 2>&1
+    sleep 0.12
+    t0=$(grep schedtrace "$WORK/server.log" | tail -n 1 || true)
     c0=$(cpu_ticks "$SERVER_PID")
     echo "+ $GOC_BENCH echo-client --port $port --n $msgs --runs 1"
     timeout "$(cmd_timeout)" "$GOC_BENCH" echo-client --port "$port" --n "$msgs" --runs 1 \
         > "$WORK/out" 2> "$WORK/err"
     c1=$(cpu_ticks "$SERVER_PID" 2>/dev/null || echo -1)
+    sleep 0.12
+    t1=$(grep schedtrace "$WORK/server.log" | tail -n 1 || true)
     kill -0 "$SERVER_PID" 2>/dev/null || c1=-1
     stop_server
     line=$(grep -m1 '^{' "$WORK/out" || true)
@@ -288,15 +294,30 @@ echo_point() {
         record "echo/w$workers" "$impl" fail
         return
     fi
-    # the client's line as the server's: its workers and CPU per round trip
+    # the client's line as the server's: its workers, CPU per round trip
+    # and, for goc, its scheduler's counts per round trip and per socket event
     line=$("$PYTHON" -c '
-import json, sys
+import json, re, sys
 rec = json.loads(sys.argv[1])
 workers, c0, c1, tck = (int(a) for a in sys.argv[2:6])
 cpu_s = (c1 - c0) / tck
+rt = rec["round_trips"]
 rec.update(workers=workers, client_workers=rec.get("workers"),
-           server_cpu_us=round(cpu_s * 1e6 / rec["round_trips"], 3), server_cpu_s=round(cpu_s, 2))
-print(json.dumps(rec, separators=(",", ":")))' "$line" "$workers" "$c0" "$c1" "$CLK_TCK")
+           server_cpu_us=round(cpu_s * 1e6 / rt, 3), server_cpu_s=round(cpu_s, 2))
+def counters(l):
+    m = {k: [int(x) for x in v.split("/")] for k, v in re.findall(r"(\w+)=([0-9/]+)(?=\s|$)", l)}
+    return m if "wakeups" in m and "netpoll" in m and "switches" in m else None
+a, b = counters(sys.argv[6]), counters(sys.argv[7])
+if a and b:
+    d = lambda k, i=0: b[k][i] - a[k][i]
+    events = d("netpoll", 2)
+    rec.update(server_switches_per_rt=round(d("switches") / rt, 3),
+               server_wakeups_per_rt=round(d("wakeups") / rt, 4),
+               server_netpoll_events=events,
+               server_netpoll_wakeups_per_event=round(d("netpoll", 3) / max(events, 1), 4),
+               server_wasted_per_event=round(d("wakeups", 1) / max(events, 1), 4),
+               server_sleeps_per_rt=round(d("sleeps") / rt, 4))
+print(json.dumps(rec, separators=(",", ":")))' "$line" "$workers" "$c0" "$c1" "$CLK_TCK" "$t0" "$t1")
     echo "  -> $line"
     record "echo/w$workers" "$impl" "$line"
 }
