@@ -6,8 +6,11 @@
  * ids, names, and the public coroutine API (goc_go, goc_spawn, goc_join,
  * goc_cancel, goc_cancelled, goc_yield, goc_set_name and friends).
  *
- * The pool. Structs (200 bytes on x86-64) live in mmap'd slabs, 64 KiB growing to
- * 4 MiB, newest first in the slab list; a slab is carved in order, so
+ * The pool. Structs (128 bytes on x86-64: two cache lines) live in mmap'd
+ * slabs, 64 KiB growing to 4 MiB, newest first in the slab list; each
+ * slab ends with the array of their cold halves (goc_co_cold: the
+ * details of a wait, the name, the trace's flow id), which only a park,
+ * a name or the trace touches. A slab is carved in order, so
  * cos[n ..] are untouched zero memory (FREE, watch_lock unlocked), never
  * read, not even by goc__co_each_alive. Free structs are linked through
  * next, LIFO: a worker's cache (up to 64; when full it keeps its 32
@@ -104,7 +107,8 @@ static goc_co_slab *map_co_slab(goc_co_pool *p)
     if (s == MAP_FAILED)
         return NULL;
     s->len = len;
-    s->cap = (uint32_t)((len - offsetof(goc_co_slab, cos)) / sizeof(goc_co));
+    s->cap = (uint32_t)((len - offsetof(goc_co_slab, cos)) / (sizeof(goc_co) + sizeof(goc_co_cold)));
+    s->cold = (goc_co_cold *)&s->cos[s->cap];
     s->n = 0;
     s->next = p->slabs;
     p->slabs = s;
@@ -120,6 +124,7 @@ static void carve_cos(goc_co_pool *p, goc_co_cache *c, uint32_t want)
     uint32_t n = s->cap - s->n < want ? s->cap - s->n : want;
     for (uint32_t i = n; i-- > 0;) {
         goc_co *co = &s->cos[s->n + i];
+        co->cold = &s->cold[s->n + i];
         co->next = c->head;
         c->head = co;
     }
@@ -298,6 +303,13 @@ static uint64_t next_id(goc_worker *w)
 }
 
 /* A new coroutine, not yet queued. The caller enqueues it. */
+/* goc__co_new's stores stay in the struct's two cache lines (see goc_co
+ * in runtime.h); checked where the layout is the usual LP64 one. */
+#if !(defined(GOC_CTX_UCONTEXT) && GOC_CTX_UCONTEXT) && UINTPTR_MAX == UINT64_MAX && \
+    !defined(GOC_ASAN) && !defined(GOC_TSAN) && !defined(GOC_ASSERTS)
+_Static_assert(sizeof(goc_co) == 128, "goc_co: the hot half outgrew two cache lines");
+#endif
+
 goc_co *goc__co_new(goc_worker *w, void *arg, int is_task)
 {
     goc_runtime *rt = w->rt;
@@ -320,9 +332,9 @@ goc_co *goc__co_new(goc_worker *w, void *arg, int is_task)
     co->flags = is_task ? GOC_CO_TASK : 0;
     co->stack_kind = GOC_STACK_POOL;
     co->exit_canceled = 0;
-    atomic_store_explicit(&co->wait.what, NULL, memory_order_relaxed);
+    atomic_store_explicit(&co->wait_what, NULL, memory_order_relaxed);
     atomic_store_explicit(&co->spawn_pc, 0, memory_order_relaxed);
-    atomic_store_explicit(&co->name[0], 0, memory_order_relaxed); /* "" */
+    atomic_store_explicit(&co->named, 0, memory_order_relaxed);
     co->id = next_id(w);
     atomic_store_explicit(&co->on_cpu, 0, memory_order_relaxed);
     atomic_store_explicit(&co->refs, is_task ? 2 : 1, memory_order_relaxed);
@@ -465,19 +477,19 @@ static inline void note_wait(goc_co *co, const char *what, int kind, const void 
                              int64_t arg)
 {
     goc_runtime *rt = goc__worker()->rt;
-    atomic_store_explicit(&co->wait.kind, (uint8_t)kind, memory_order_relaxed);
-    atomic_store_explicit(&co->wait.obj, (uintptr_t)obj, memory_order_relaxed);
-    atomic_store_explicit(&co->wait.arg, arg, memory_order_relaxed);
-    atomic_store_explicit(&co->wait.until, INT64_MAX, memory_order_relaxed);
-    atomic_store_explicit(&co->wait.since,
+    atomic_store_explicit(&co->cold->wait.kind, (uint8_t)kind, memory_order_relaxed);
+    atomic_store_explicit(&co->cold->wait.obj, (uintptr_t)obj, memory_order_relaxed);
+    atomic_store_explicit(&co->cold->wait.arg, arg, memory_order_relaxed);
+    atomic_store_explicit(&co->cold->wait.until, INT64_MAX, memory_order_relaxed);
+    atomic_store_explicit(&co->cold->wait.since,
                           atomic_load_explicit(&rt->coarse_now, memory_order_relaxed),
                           memory_order_relaxed);
-    atomic_store_explicit(&co->wait.what, what, memory_order_relaxed);
+    atomic_store_explicit(&co->wait_what, what, memory_order_relaxed);
 }
 
 static inline void clear_wait(goc_co *co)
 {
-    atomic_store_explicit(&co->wait.what, NULL, memory_order_relaxed);
+    atomic_store_explicit(&co->wait_what, NULL, memory_order_relaxed);
 }
 
 int goc__park_begin(goc_co *co, const char *what)
@@ -744,18 +756,24 @@ void goc__co_set_name(goc_co *co, const char *name)
     for (size_t i = 0; i < WORDS; i++) {
         uint64_t word;
         memcpy(&word, buf + 8 * i, 8);
-        atomic_store_explicit(&co->name[i], word, memory_order_relaxed);
+        atomic_store_explicit(&co->cold->name[i], word, memory_order_relaxed);
     }
+    /* release: a reader that sees named sees a whole name (the coroutine's
+     * later renames may still tear, as documented in runtime.h) */
+    atomic_store_explicit(&co->named, 1, memory_order_release);
 }
 
 size_t goc__co_name(const goc_co *co, char buf[GOC_NAME_MAX])
 {
     enum { WORDS = GOC_NAME_MAX / 8 };
-    for (size_t i = 0; i < WORDS; i++) {
-        uint64_t word = atomic_load_explicit(&co->name[i], memory_order_relaxed);
-        memcpy(buf + 8 * i, &word, 8);
+    buf[0] = 0;
+    if (atomic_load_explicit(&co->named, memory_order_acquire)) {
+        for (size_t i = 0; i < WORDS; i++) {
+            uint64_t word = atomic_load_explicit(&co->cold->name[i], memory_order_relaxed);
+            memcpy(buf + 8 * i, &word, 8);
+        }
+        buf[GOC_NAME_MAX - 1] = 0;
     }
-    buf[GOC_NAME_MAX - 1] = 0;
     if (buf[0])
         return strlen(buf);
     int len = snprintf(buf, GOC_NAME_MAX, "co-%llu", (unsigned long long)co->id);

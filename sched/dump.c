@@ -319,12 +319,12 @@ static const char *op_name(int op)
  * stable while pinned). */
 static void describe_wait(dump_buf *b, goc_co *co, int64_t now)
 {
-    const char *what = atomic_load_explicit(&co->wait.what, memory_order_relaxed);
-    int kind = atomic_load_explicit(&co->wait.kind, memory_order_relaxed);
-    uintptr_t obj = atomic_load_explicit(&co->wait.obj, memory_order_relaxed);
-    int64_t arg = atomic_load_explicit(&co->wait.arg, memory_order_relaxed);
-    int64_t until = atomic_load_explicit(&co->wait.until, memory_order_relaxed);
-    int64_t since = atomic_load_explicit(&co->wait.since, memory_order_relaxed);
+    const char *what = atomic_load_explicit(&co->wait_what, memory_order_relaxed);
+    int kind = atomic_load_explicit(&co->cold->wait.kind, memory_order_relaxed);
+    uintptr_t obj = atomic_load_explicit(&co->cold->wait.obj, memory_order_relaxed);
+    int64_t arg = atomic_load_explicit(&co->cold->wait.arg, memory_order_relaxed);
+    int64_t until = atomic_load_explicit(&co->cold->wait.until, memory_order_relaxed);
+    int64_t since = atomic_load_explicit(&co->cold->wait.since, memory_order_relaxed);
     out(b, "    waiting on: %s", what ? what : "?");
     switch (kind) {
     case GOC_WAIT_CHAN:
@@ -403,7 +403,7 @@ static void dump_one(dump_buf *b, goc_runtime *rt, goc_co *co, int can_pin, int6
         else
             out(b, "running (being switched)\n");
         if (!can_pin && ws == GOC_WS_WAITING) {
-            const char *what = atomic_load_explicit(&co->wait.what, memory_order_relaxed);
+            const char *what = atomic_load_explicit(&co->wait_what, memory_order_relaxed);
             out(b, "    waiting on: %s\n", what ? what : "?");
         }
     }

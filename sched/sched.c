@@ -976,7 +976,7 @@ static void print_waiting(goc_co *co)
 {
     char name[GOC_NAME_MAX];
     goc__co_name(co, name);
-    const char *what = atomic_load_explicit(&co->wait.what, memory_order_relaxed);
+    const char *what = atomic_load_explicit(&co->wait_what, memory_order_relaxed);
     fprintf(stderr, "  coroutine %llu \"%s\"%s: waiting on %s\n", (unsigned long long)co->id,
             name, co->flags & GOC_CO_MAIN ? " (main)" : "", what ? what : "nothing (runnable)");
 }

@@ -201,7 +201,7 @@ int goc__park_until(goc_co *self, int64_t deadline)
 {
     goc_timer t = { .when = deadline, .idx = GOC_TIMER_NONE, .fire = wake_timed_out, .co = self };
     if (deadline != INT64_MAX) {
-        atomic_store_explicit(&self->wait.until, deadline, memory_order_relaxed);
+        atomic_store_explicit(&self->cold->wait.until, deadline, memory_order_relaxed);
         goc__timer_add(goc__worker(), &t);
     }
     int reason = goc__park(self);

@@ -44,7 +44,7 @@
  *   ph s / ph f, cat "wake", name "wake", same id: a flow arrow from the
  *       waker (inside its run or region slice; args {"reason": R, "to":
  *       ID}) to the start of the woken coroutine's next run ("bp": "e").
- *       R is what the coroutine was parked on (co->wait.what: "chan
+ *       R is what the coroutine was parked on (co->wait_what: "chan
  *       recv", "sleep", "to_thread" ...), or "spawn" for a new one;
  *   ph i, cat "sched", name "steal" / "steal next", args {"from": V,
  *       "n": N}: coroutines taken from worker V's run queue / next slot;
@@ -52,7 +52,7 @@
  *       (written at the end).
  * Flow ids are (track + 1) << 32 | a count per track: unique within a
  * session and below 2^53 (exact as a JavaScript number). A coroutine made
- * runnable carries its flow id and the session number in co->trace_flow;
+ * runnable carries its flow id and the session number in co->cold->trace_flow;
  * an arrow that started in an earlier session is dropped.
  *
  * Locking: ctl_lock serializes start and stop and is taken first;
@@ -426,9 +426,9 @@ void goc__trace_co_begin(goc_worker *w, goc_co *co)
         close_run(b, now); /* a direct switch: the coroutine it replaces */
     b->open = co;
     b->open_ts = now;
-    uint64_t flow = co->trace_flow;
+    uint64_t flow = co->cold->trace_flow;
     if (flow) {
-        co->trace_flow = 0;
+        co->cold->trace_flow = 0;
         if ((flow >> 48) == (b->session & 0xffff))
             push(b, EV_FLOW_END, now)->id = flow & TRACE_FLOW_MASK;
     }
@@ -450,7 +450,7 @@ void goc__trace_co_end(goc_worker *w, goc_co *co)
 static void flow_start(trace_buf *b, goc_co *co, int in_slice)
 {
     int64_t now = goc_now();
-    const char *why = atomic_load_explicit(&co->wait.what, memory_order_relaxed);
+    const char *why = atomic_load_explicit(&co->wait_what, memory_order_relaxed);
     if (!why)
         why = "spawn";
     if (!in_slice)
@@ -460,7 +460,7 @@ static void flow_start(trace_buf *b, goc_co *co, int in_slice)
     e->arg = (int64_t)flow;
     e->id = co->id;
     e->label = why;
-    co->trace_flow = ((uint64_t)(b->session & 0xffff) << 48) | flow;
+    co->cold->trace_flow = ((uint64_t)(b->session & 0xffff) << 48) | flow;
 }
 
 void goc__trace_ready(goc_co *co)

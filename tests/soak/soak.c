@@ -1893,9 +1893,10 @@ static int wd_stop;
 
 static void dump_co(goc_co *co)
 {
+    const char *what = atomic_load_explicit(&co->wait_what, memory_order_relaxed);
     fprintf(stderr, "    coroutine %" PRIu64 "%s: wstate 0x%x on_cpu %u, waiting on %s\n", co->id,
             co->flags & GOC_CO_MAIN ? " (main)" : "", (unsigned)atomic_load(&co->wstate),
-            (unsigned)atomic_load(&co->on_cpu), atomic_load_explicit(&co->wait.what, memory_order_relaxed) ? atomic_load_explicit(&co->wait.what, memory_order_relaxed) : "-");
+            (unsigned)atomic_load(&co->on_cpu), what ? what : "-");
 }
 
 static void watchdog_dump(int secs)
