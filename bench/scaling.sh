@@ -219,44 +219,9 @@ run() {
 }
 
 # ---------------------------------------------------------------- echo
-SERVER_PID=
 NEXT_PORT=$PORT_BASE
-CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
-
-port_open() {
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-stop_server() {
-    [ -n "$SERVER_PID" ] || return 0
-    kill "$SERVER_PID" 2>/dev/null
-    wait "$SERVER_PID" 2>/dev/null
-    SERVER_PID=
-}
-
-# start_server PORT CMD... : in the background; false unless it listens
-# within 10 s
-start_server() {
-    local port=$1
-    shift
-    echo "+ $* &"
-    "$@" > "$WORK/server.log" 2>&1 &
-    SERVER_PID=$!
-    for _ in $(seq 100); do
-        port_open "$port" && return 0
-        kill -0 "$SERVER_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "  -> the server did not listen on port $port"
-    tail -n 5 "$WORK/server.log" | sed 's/^/     /'
-    stop_server
-    return 1
-}
-
-# cpu_ticks PID : the process's utime + stime
-cpu_ticks() {
-    sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
-}
+# port_open, pick_port, start_server, stop_server, cpu_ticks
+. "$(dirname "${BASH_SOURCE[0]}")/server.sh"
 
 # echo_point IMPL WORKERS SERVER_CMD... : one server, warmed up, timed with
 # goc-bench's echo client
@@ -266,9 +231,8 @@ echo_point() {
     in_budget || { echo "  (budget spent: echo/w$workers $impl skipped)"; return; }
     msgs=$( [ $QUICK -eq 1 ] && echo 2000 || echo 20000 )
     warm=$( [ $QUICK -eq 1 ] && echo 300 || echo 2000 )
-    while port_open "$NEXT_PORT"; do NEXT_PORT=$((NEXT_PORT + 1)); done
-    port=$NEXT_PORT
-    NEXT_PORT=$((NEXT_PORT + 1))
+    pick_port
+    port=$PORT
     # goc's server prints its counters every 50 ms (GOC_DEBUG=schedtrace):
     # the last line before and after the timed run give counts per round trip
     if ! start_server "$port" env GOC_DEBUG=schedtrace=50 "$@" --port "$port"; then

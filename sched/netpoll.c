@@ -326,7 +326,7 @@ park:;
     goc_runtime *rt = goc__worker()->rt;
     atomic_fetch_add_explicit(&rt->nfd_waiting, 1, memory_order_relaxed);
     int reason = goc__park_until(self, deadline);
-    atomic_fetch_sub_explicit(&rt->nfd_waiting, 1, memory_order_relaxed);
+    atomic_fetch_sub(&rt->nfd_waiting, 1); /* seq_cst: see deadlocked_now (sched.c) */
     if (reason == GOC_WS_WOKEN)
         return me.closed ? GOC_ECLOSED : 0; /* our claimer took us off the queue */
     goc__spin_lock(&pfd->lock);

@@ -53,7 +53,9 @@ static void wait_park(pool_wait *pw, const char *what)
     atomic_fetch_add_explicit(&rt->npool_waiting, 1, memory_order_relaxed);
     goc__hold_begin(pw->co, what);
     (void)goc__park(pw->co);
-    atomic_fetch_sub_explicit(&rt->npool_waiting, 1, memory_order_relaxed);
+    /* seq_cst: ordered after the bump of rt->unblocks by the worker that
+     * woke to run us (see deadlocked_now in sched.c) */
+    atomic_fetch_sub(&rt->npool_waiting, 1);
 }
 
 static void wait_done(pool_wait *pw)

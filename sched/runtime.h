@@ -539,6 +539,9 @@ struct goc_runtime {
     int nidle_stack;
     _Atomic int nidle;
     _Atomic int nspinning;
+    /* Workers that left block_in_loop, ever: a deadlock check whose
+     * snapshot spans a change of it is void (sched.c, deadlocked_now). */
+    _Atomic uint64_t unblocks;
     /* The one worker whose loop watches the netpoller while it idles (Go:
      * one M at a time blocks in netpoll), or -1. Sticky: it stays with its
      * holder across busy spells; the monitor takes it back from a holder

@@ -932,6 +932,7 @@ static int block_in_loop(goc_worker *w)
     }
     goc__trace_region_end(idle_since, poller ? "idle (netpoll)" : "idle", NULL, 0);
     atomic_store(&w->blocked, 0);
+    atomic_fetch_add(&w->rt->unblocks, 1); /* after blocked = 0: see deadlocked_now */
     return poller;
 }
 
@@ -941,10 +942,19 @@ static int all_exited(goc_runtime *rt);
  * every other worker is blocked, no coroutine is queued anywhere, no timer
  * is pending, no coroutine waits for I/O or the thread pool, and
  * coroutines are still alive: they are all parked on channels or sync
- * primitives for good. */
+ * primitives for good.
+ * The reads below are not one snapshot: a worker read as blocked may wake
+ * (its loop released a thread-pool call's coroutine), take that coroutine
+ * and run it, so that later reads find it neither queued nor counted as
+ * waiting. Such a worker stored blocked = 0 and then bumped rt->unblocks,
+ * all seq_cst, before anything it did could be read here; so a read that
+ * saw its effects is followed by a read of unblocks that sees the bump,
+ * and the check is void. (Seen under TSan at 2 workers: "deadlock" while
+ * main waited on a file close, once in 30 runs of test_fs.) */
 static int deadlocked_now(goc_worker *w)
 {
     goc_runtime *rt = w->rt;
+    uint64_t unblocks = atomic_load(&rt->unblocks);
     if (atomic_load(&rt->nidle) != rt->nworkers || atomic_load(&rt->stopping))
         return 0;
     for (int i = 0; i < rt->nworkers; i++) {
@@ -969,7 +979,7 @@ static int deadlocked_now(goc_worker *w)
         if (!ring_empty(&v->ring) || atomic_load(&v->runnext))
             return 0;
     }
-    return !all_exited(rt);
+    return !all_exited(rt) && atomic_load(&rt->unblocks) == unblocks;
 }
 
 static void print_waiting(goc_co *co)
