@@ -404,6 +404,18 @@ void  goc__stack_put_own(goc_stack_pool *p);
 /* Abort with a message if co overflowed the stack it runs on (saved sp or
  * canary). Called by the scheduler each time co switches back. */
 void  goc__stack_check(const goc_stack_pool *p, const goc_co *co, int worker);
+#define GOC_STACK_CANARY_BYTES 64 /* below a slot's usable stack */
+/* The same check with the common case inline: a guarded pool stack, whose
+ * guard page catches an overflow, so only the saved sp is compared. */
+static inline void goc__stack_check_fast(const goc_stack_pool *p, const goc_co *co, int worker)
+{
+#if !(defined(GOC_CTX_UCONTEXT) && GOC_CTX_UCONTEXT)
+    if (co->stack_kind == GOC_STACK_POOL_GUARDED &&
+        (const char *)co->ctx.sp >= co->stack + p->lo_off + GOC_STACK_CANARY_BYTES)
+        return;
+#endif
+    goc__stack_check(p, co, worker);
+}
 int   goc__stack_install_segv_handler(void);
 void  goc__stack_restore_segv_handler(void);
 int   goc__stack_altstack_enter(void **saved);

@@ -1184,7 +1184,7 @@ static inline goc_worker *after_resume(goc_co *self, int fresh)
     goc_co *prev = w->prev;
     if (prev) {
         w->prev = NULL;
-        goc__stack_check(&w->rt->stacks, prev, w->index);
+        goc__stack_check_fast(&w->rt->stacks, prev, w->index);
         atomic_store_explicit(&prev->on_cpu, 0, memory_order_release);
     }
     return w;
@@ -1244,7 +1244,7 @@ static void run_co(goc_worker *w, goc_co *co)
         goc__trace_co_end(w, co);
     w->cur = NULL;
     atomic_store_explicit(&w->cur_id, 0, memory_order_relaxed);
-    goc__stack_check(&w->rt->stacks, co, w->index);
+    goc__stack_check_fast(&w->rt->stacks, co, w->index);
     switch (w->req) {
     case GOC_REQ_YIELD:
         atomic_store_explicit(&co->on_cpu, 0, memory_order_release);

@@ -91,7 +91,7 @@
 #define MADV_GUARD_INSTALL 102
 #endif
 
-#define CANARY_BYTES 64
+#define CANARY_BYTES GOC_STACK_CANARY_BYTES
 #define CACHE_MOVE (GOC_STACK_CACHE_MAX / 2)
 #define SLAB_FIRST ((size_t)4 << 20)
 #define SLAB_MAX ((size_t)1 << 30)
