@@ -15,12 +15,9 @@ install(TARGETS goc goc_static
   RUNTIME  DESTINATION "${CMAKE_INSTALL_BINDIR}"
   INCLUDES DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
 
-# include/goc.h and include/goc/*.h (whatever exists at install time).
-install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/"
-  DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
-  FILES_MATCHING
-    REGEX "/goc\\.h$"
-    REGEX "/goc/[^/]+\\.h$")
+# The one public header; internal headers stay beside their .c files.
+install(FILES "${PROJECT_SOURCE_DIR}/include/goc.h"
+  DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
 
 # --- CMake package ----------------------------------------------------------
 install(EXPORT gocTargets
