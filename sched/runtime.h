@@ -460,6 +460,13 @@ typedef struct goc_ring {
     _Atomic(goc_co *) slots[GOC_RING_SIZE];
 } goc_ring;
 
+/* Nothing queued in r (a snapshot: the owner may push right after). */
+static inline int goc__ring_empty(goc_ring *r)
+{
+    return atomic_load_explicit(&r->head, memory_order_acquire) ==
+           atomic_load_explicit(&r->tail, memory_order_acquire);
+}
+
 /* ---------------------------------------------------------------- worker */
 
 struct goc_worker {
@@ -674,6 +681,12 @@ void goc__co_finish(goc_worker *w, goc_co *co);
 void goc__co_release(goc_worker *w, goc_co *co);
 void goc__co_pool_destroy(goc_co_pool *p);
 void goc__cancel_all(goc_runtime *rt);
+/* Every coroutine spawned has exited (sched.c; three reads that agree). */
+int  goc__all_exited(goc_runtime *rt);
+/* deadlock.c: called by a worker about to block; 1 if it found a deadlock,
+ * reported it and cancelled everyone (there is work again: the cancelled
+ * coroutines). */
+int  goc__deadlock_check(goc_worker *w);
 /* fn(co) for every live coroutine, pool lock held (shutdown, diagnostics). */
 void goc__co_each_alive(goc_runtime *rt, void (*fn)(goc_co *co));
 /* The live coroutines now, in a malloc'd array (*n of them), oldest

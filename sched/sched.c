@@ -402,12 +402,6 @@ static inline void ring_push(goc_worker *w, goc_co *co)
     }
 }
 
-static int ring_empty(goc_ring *r)
-{
-    return atomic_load_explicit(&r->head, memory_order_acquire) ==
-           atomic_load_explicit(&r->tail, memory_order_acquire);
-}
-
 /* ----------------------------------------------------------- wake-ups */
 
 /* Take an idle worker off the idle stack, idle_lock held: the newest one
@@ -541,14 +535,14 @@ void goc__enqueue_local(goc_worker *w, goc_co *co, int next)
 
 int goc__has_backlog(goc_worker *w)
 {
-    return !ring_empty(&w->ring);
+    return !goc__ring_empty(&w->ring);
 }
 
 /* The monitor's nudge: w has not switched for a whole sample and has work
  * queued (its next slot or ring); let an idle worker come and steal it. */
 void goc__nudge_stuck(goc_worker *w)
 {
-    if (atomic_load_explicit(&w->runnext, memory_order_relaxed) || !ring_empty(&w->ring) ||
+    if (atomic_load_explicit(&w->runnext, memory_order_relaxed) || !goc__ring_empty(&w->ring) ||
         atomic_load_explicit(&w->timers.next_when, memory_order_relaxed) <= goc_now())
         goc__wake_idle(w->rt);
 }
@@ -751,7 +745,7 @@ static int work_visible(goc_worker *w)
     if (atomic_load(&rt->gq_len) || atomic_load(&rt->stopping))
         return 1;
     for (int i = 0; i < rt->nworkers; i++)
-        if (!ring_empty(&rt->workers[i].ring))
+        if (!goc__ring_empty(&rt->workers[i].ring))
             return 1;
     return 0;
 }
@@ -899,7 +893,6 @@ static int harvest_before_idle(goc_worker *w)
 /* Sleep until an event for this worker: a wake-up, its timers, its
  * thread-pool completions, and, for the poller only, sockets and the
  * other workers' overdue timers. Returns whether it was the poller. */
-static int check_deadlock(goc_worker *w);
 
 /* A worker about to sleep: if a wake-up brought it here and it ran
  * nothing since, that wake-up was wasted (the later scaling work divides
@@ -926,7 +919,7 @@ static int block_in_loop(goc_worker *w)
      * deadlock for good, now and then, under load) */
     atomic_store(&w->blocked, 1);
     int64_t idle_since = goc__tracing() ? goc__trace_region_begin() : 0;
-    if (!check_deadlock(w)) {
+    if (!goc__deadlock_check(w)) {
         count_idle_sleep(w, poller);
         uv_run(&w->loop, UV_RUN_ONCE);
     }
@@ -936,79 +929,6 @@ static int block_in_loop(goc_worker *w)
     return poller;
 }
 
-static int all_exited(goc_runtime *rt);
-
-/* Called by the last worker about to block. Nothing can wake anyone when
- * every other worker is blocked, no coroutine is queued anywhere, no timer
- * is pending, no coroutine waits for I/O or the thread pool, and
- * coroutines are still alive: they are all parked on channels or sync
- * primitives for good.
- * The reads below are not one snapshot: a worker read as blocked may wake
- * (its loop released a thread-pool call's coroutine), take that coroutine
- * and run it, so that later reads find it neither queued nor counted as
- * waiting. Such a worker stored blocked = 0 and then bumped rt->unblocks,
- * all seq_cst, before anything it did could be read here; so a read that
- * saw its effects is followed by a read of unblocks that sees the bump,
- * and the check is void. (Seen under TSan at 2 workers: "deadlock" while
- * main waited on a file close, once in 30 runs of test_fs.) */
-static int deadlocked_now(goc_worker *w)
-{
-    goc_runtime *rt = w->rt;
-    uint64_t unblocks = atomic_load(&rt->unblocks);
-    if (atomic_load(&rt->nidle) != rt->nworkers || atomic_load(&rt->stopping))
-        return 0;
-    for (int i = 0; i < rt->nworkers; i++) {
-        goc_worker *v = &rt->workers[i];
-        if (v != w && !atomic_load(&v->blocked))
-            return 0;
-    }
-    /* Timers first: a worker firing one (inside its uv_run, so still
-     * marked blocked) queues the coroutine it wakes before it publishes
-     * the heap's new next_when (release; acquire here), so a heap read
-     * empty now means the ring read below shows that coroutine. Reading
-     * the ring first could see neither. */
-    for (int i = 0; i < rt->nworkers; i++)
-        if (atomic_load_explicit(&rt->workers[i].timers.next_when, memory_order_acquire) !=
-            INT64_MAX)
-            return 0;
-    if (atomic_load(&rt->gq_len) || atomic_load(&rt->nfd_waiting) ||
-        atomic_load(&rt->npool_waiting))
-        return 0;
-    for (int i = 0; i < rt->nworkers; i++) {
-        goc_worker *v = &rt->workers[i];
-        if (!ring_empty(&v->ring) || atomic_load(&v->runnext))
-            return 0;
-    }
-    return !all_exited(rt) && atomic_load(&rt->unblocks) == unblocks;
-}
-
-static void print_waiting(goc_co *co)
-{
-    char name[GOC_NAME_MAX];
-    goc__co_name(co, name);
-    const char *what = atomic_load_explicit(&co->wait_what, memory_order_relaxed);
-    fprintf(stderr, "  coroutine %llu \"%s\"%s: waiting on %s\n", (unsigned long long)co->id,
-            name, co->flags & GOC_CO_MAIN ? " (main)" : "", what ? what : "nothing (runnable)");
-}
-
-static void report_deadlock(goc_runtime *rt)
-{
-    fprintf(stderr, "goc: all coroutines are asleep - deadlock!\n");
-    goc__co_each_alive(rt, print_waiting);
-}
-
-/* Returns 1 if it found a deadlock and cancelled everyone (there is work
- * again: the cancelled coroutines). */
-static int check_deadlock(goc_worker *w)
-{
-    goc_runtime *rt = w->rt;
-    if (!deadlocked_now(w) || atomic_exchange(&rt->deadlocked, 1))
-        return 0;
-    report_deadlock(rt);
-    atomic_store(&rt->shutting_down, 1);
-    goc__cancel_all(rt);
-    return 1;
-}
 
 /* The slow path: nothing local. Returns NULL once the runtime stops. */
 static goc_co *find_work_slow(goc_worker *w)
@@ -1044,7 +964,7 @@ static goc_co *find_work_slow(goc_worker *w)
         }
 
         go_idle(w);
-        if (work_visible(w) || (co = local_pick(w)) || check_deadlock(w)) {
+        if (work_visible(w) || (co = local_pick(w)) || goc__deadlock_check(w)) {
             leave_idle(w);
             if (co)
                 goto found;
@@ -1094,7 +1014,7 @@ static void wait_off_cpu(goc_co *co)
         goc__spin_wait(&spins);
 }
 
-static int all_exited(goc_runtime *rt)
+int goc__all_exited(goc_runtime *rt)
 {
     uint64_t s1 = 0, e = 0, s2 = 0;
     for (int i = 0; i < rt->nworkers; i++)
@@ -1134,7 +1054,7 @@ static void on_exit_of(goc_worker *w, goc_co *co)
         atomic_store(&rt->shutting_down, 1);
         goc__cancel_all(rt);
     }
-    if (atomic_load(&rt->shutting_down) && all_exited(rt))
+    if (atomic_load(&rt->shutting_down) && goc__all_exited(rt))
         stop_all(rt);
 }
 
