@@ -142,16 +142,16 @@ void goc__timer_remove(goc_timer *t)
     goc__spin_unlock(&ts->lock);
 }
 
-/* Timers fired and their lateness go to the firing thread's counters
- * (a worker, possibly not the heap's owner: stolen timers). */
-static void count_fired(int n, uint64_t late_sum, uint64_t late_max)
+/* A fired timer and its lateness go to the firing thread's counters (a
+ * worker, possibly not the heap's owner: stolen timers), before the fire:
+ * whoever the fire wakes, and whoever that one wakes, sees it counted. */
+static void count_fired(goc_worker *me, uint64_t late)
 {
-    goc_worker *me = goc__worker();
-    if (!me || n == 0)
+    if (!me)
         return;
-    goc__count(&me->stats.timers_fired, (uint64_t)n);
-    goc__count(&me->stats.timer_late_ns, late_sum);
-    goc__count_max(&me->stats.timer_late_max_ns, late_max);
+    goc__count(&me->stats.timers_fired, 1);
+    goc__count(&me->stats.timer_late_ns, late);
+    goc__count_max(&me->stats.timer_late_max_ns, late);
 }
 
 int goc__timers_run(goc_worker *w, int64_t now)
@@ -159,15 +159,13 @@ int goc__timers_run(goc_worker *w, int64_t now)
     goc_timers *ts = &w->timers;
     int n = 0;
     int64_t since = goc__tracing() ? goc__trace_region_begin() : 0;
-    uint64_t late_sum = 0, late_max = 0;
+    goc_worker *me = goc__worker();
     goc__spin_lock(&ts->lock);
     while (ts->len && ts->heap[0].when <= now) {
         goc_timer *t = ts->heap[0].t;
         uint64_t late = (uint64_t)(now - ts->heap[0].when);
-        late_sum += late;
-        if (late > late_max)
-            late_max = late;
         heap_delete(ts, t);
+        count_fired(me, late);
         t->fire(t);
         n++;
     }
@@ -175,7 +173,6 @@ int goc__timers_run(goc_worker *w, int64_t now)
     goc__spin_unlock(&ts->lock);
     if (since)
         goc__trace_region_end(since, n ? "timers" : NULL, "heap", w->index);
-    count_fired(n, late_sum, late_max);
     return n;
 }
 

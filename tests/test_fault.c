@@ -127,6 +127,7 @@ static struct {
     atomic_long countdown;       /* the call that takes it from 1 to 0 fails */
     atomic_int any_thread;
     atomic_ulong owner;          /* pthread_self() of the arming thread */
+    atomic_int owner_co;         /* armed in a coroutine: it, by name, on any worker */
     atomic_int fired;
     atomic_int err;              /* the errno injected */
     const char *_Atomic fn;      /* the wrapped function that failed */
@@ -140,6 +141,19 @@ typedef struct fault_result {
     void *site;
 } fault_result;
 
+#define FAULT_OWNER "fault-walker"
+
+/* The call being walked: the arming coroutine wherever it runs (goc_name
+ * makes no allocation for a named coroutine), else the arming thread. */
+static int fault_owner_here(void)
+{
+    if (atomic_load(&F.owner_co)) {
+        char name[GOC_NAME_MAX];
+        return goc_name(name, sizeof name) >= 0 && strcmp(name, FAULT_OWNER) == 0;
+    }
+    return atomic_load(&F.owner) == (unsigned long)pthread_self();
+}
+
 static void fault_arm(int kind, long n, int any_thread)
 {
     atomic_store(&F.fired, 0);
@@ -148,6 +162,9 @@ static void fault_arm(int kind, long n, int any_thread)
     atomic_store(&F.countdown, n);
     atomic_store(&F.any_thread, any_thread);
     atomic_store(&F.owner, (unsigned long)pthread_self());
+    /* A coroutine may resume on another worker after any park (a file
+     * call parks): follow it by its name, not by its thread. */
+    atomic_store(&F.owner_co, goc_set_name(FAULT_OWNER) == 0);
     atomic_store(&F.kind, kind);
 }
 
@@ -169,7 +186,7 @@ static int fault_hit(int kind, const char *fn, int err, void *site)
 {
     if (atomic_load_explicit(&F.kind, memory_order_acquire) != kind)
         return 0;
-    if (!atomic_load(&F.any_thread) && atomic_load(&F.owner) != (unsigned long)pthread_self())
+    if (!atomic_load(&F.any_thread) && !fault_owner_here())
         return 0;
     if (atomic_fetch_sub(&F.countdown, 1) != 1)
         return 0;
