@@ -1,6 +1,6 @@
 /*
- * chan.c - channels and goc_after (select is in select.c; what the two
- * share, in chan.h).
+ * chan.c - channels (select is in select.c, goc_after in after.c; what
+ * they share, in chan.h).
  *
  * Owns: goc_chan (a ring buffer of cap elements of esize bytes, a queue of
  * parked receivers and one of parked senders) and the waiters ("sudogs",
@@ -197,41 +197,4 @@ int goc_chan_trysend(goc_chan *ch, const void *elem)
 int goc_chan_tryrecv(goc_chan *ch, void *elem)
 {
     return chan_op(ch, GOC_RECV, elem, 0);
-}
-
-/* ------------------------------------------------------------ goc_after */
-
-static void after_fire(goc_timer *t)
-{
-    goc_chan *ch = t->arg;
-    int64_t now = goc_now();
-    goc_chan_trysend(ch, &now); /* capacity 1, sent once: never blocks */
-}
-
-goc_chan *goc_after(int64_t ns)
-{
-    goc_worker *w = goc__worker();
-    if (!goc__self())
-        return NULL;
-    goc_chan *ch = goc_chan_make(sizeof(int64_t), 1);
-    if (!ch)
-        return NULL;
-    if (ns <= 0) { /* fires at once */
-        int64_t now = goc_now();
-        goc_chan_trysend(ch, &now);
-        return ch;
-    }
-    goc_timer *t = calloc(1, sizeof *t);
-    if (!t) {
-        free(ch);
-        return NULL;
-    }
-    t->when = goc__deadline(ns);
-    t->idx = GOC_TIMER_NONE;
-    t->fire = after_fire;
-    t->arg = ch;
-    ch->after = t;
-    if (t->when != INT64_MAX) /* "never" needs no timer */
-        goc__timer_add(w, t);
-    return ch;
 }

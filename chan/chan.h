@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "runtime.h"
+#include "park.h"
 
 typedef struct goc_sudog {
     goc_waiter w;            /* first: the wait queues link these */

@@ -43,7 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime.h"
+#include "park.h"
 
 typedef struct gen_waiter {
     goc_co *co;
@@ -147,8 +147,7 @@ goc_gen *goc_gen_new(size_t elem_size, void (*fn)(goc_gen *g, void *arg), void *
 {
     if (!fn || elem_size > SIZE_MAX / 2)
         return NULL;
-    goc_worker *w = goc__worker();
-    if (!w || !w->cur)
+    if (!goc__self())
         return NULL;
     goc_gen *g = calloc(1, sizeof *g + elem_size);
     if (!g)
@@ -157,14 +156,14 @@ goc_gen *goc_gen_new(size_t elem_size, void (*fn)(goc_gen *g, void *arg), void *
     g->esize = elem_size;
     g->fn = fn;
     g->arg = arg;
-    goc_co *co = goc__co_new(w, g, 0);
+    int err = 0;
+    goc_co *co = goc__co_make(gen_body, g, __builtin_return_address(0), &err);
     if (!co) {
         free(g);
         return NULL;
     }
-    co->fn.go = gen_body;
     g->prod = co;
-    goc__enqueue_local(w, co, 0);
+    goc__co_start(co);
     return g;
 }
 
@@ -203,7 +202,7 @@ int goc_gen_next(goc_gen *g, void *elem, int64_t timeout_ns)
 {
     if (!g)
         return GOC_EINVAL;
-    int64_t deadline = timeout_ns < 0 ? INT64_MAX : goc__deadline(timeout_ns);
+    int64_t deadline = goc__deadline_in(timeout_ns);
     goc_co *self = goc__self();
     goc__spin_lock(&g->lock);
     if (self && self == g->prod && !g->finished) {

@@ -34,7 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime.h"
+#include "park.h"
 
 typedef struct qwaiter {
     goc_waiter w;                 /* first: the wait queues link these */
@@ -107,11 +107,6 @@ static int wait_on(goc_spin *lock, goc_waitq *q, size_t *nparked, qwaiter *me, g
     (*nparked)--;
     goc__spin_unlock(lock);
     return goc__ws_to_err(reason);
-}
-
-static int64_t deadline_of(int64_t timeout_ns)
-{
-    return timeout_ns < 0 ? INT64_MAX : goc__deadline(timeout_ns);
 }
 
 /* --------------------------------------------------------------- queue */
@@ -205,7 +200,7 @@ int goc_queue_put(goc_queue *q, const void *elem, int64_t timeout_ns)
 {
     if (!q || (q->esize && !elem))
         return GOC_EINVAL;
-    int64_t deadline = deadline_of(timeout_ns);
+    int64_t deadline = goc__deadline_in(timeout_ns);
     goc__spin_lock(&q->lock);
     if (q->closed) {
         goc__spin_unlock(&q->lock);
@@ -242,7 +237,7 @@ int goc_queue_get(goc_queue *q, void *elem, int64_t timeout_ns)
 {
     if (!q)
         return GOC_EINVAL;
-    int64_t deadline = deadline_of(timeout_ns);
+    int64_t deadline = goc__deadline_in(timeout_ns);
     goc__spin_lock(&q->lock);
     if (q->len > 0) {
         pop_front(q, elem);
@@ -296,7 +291,7 @@ int goc_queue_join(goc_queue *q, int64_t timeout_ns)
 {
     if (!q)
         return GOC_EINVAL;
-    int64_t deadline = deadline_of(timeout_ns);
+    int64_t deadline = goc__deadline_in(timeout_ns);
     goc__spin_lock(&q->lock);
     if (q->unfinished == 0) {
         goc__spin_unlock(&q->lock);
@@ -407,7 +402,7 @@ int goc_event_wait(goc_event *e, int64_t timeout_ns)
 {
     if (!e)
         return GOC_EINVAL;
-    int64_t deadline = deadline_of(timeout_ns);
+    int64_t deadline = goc__deadline_in(timeout_ns);
     goc__spin_lock(&e->lock);
     if (e->set) {
         goc__spin_unlock(&e->lock);

@@ -18,7 +18,7 @@
  */
 #include <stdlib.h>
 
-#include "runtime.h"
+#include "park.h"
 
 struct goc_mutex {
     goc_spin lock;

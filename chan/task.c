@@ -35,7 +35,7 @@
 #include <limits.h>
 #include <stdlib.h>
 
-#include "runtime.h"
+#include "park.h"
 
 /* ------------------------------------------------------------ fail, done */
 
@@ -157,7 +157,7 @@ static int mw_begin(multi_wait *m, goc_task **tasks, size_t n, int64_t timeout_n
         return GOC_ENOMEM;
     atomic_init(&m->ready, NULL);
     m->fifo = m->fifo_tail = NULL;
-    m->deadline = timeout_ns < 0 ? INT64_MAX : goc__deadline(timeout_ns);
+    m->deadline = goc__deadline_in(timeout_ns);
     m->nonblocking = timeout_ns == 0;
     m->timer_on = 0;
     atomic_init(&m->timed_out, 0);
@@ -546,8 +546,7 @@ int goc_group_go(goc_group *g, void *(*fn)(void *), void *arg)
 {
     if (!g || !fn)
         return GOC_EINVAL;
-    goc_worker *w = goc__worker();
-    if (!w || !w->cur)
+    if (!goc__self())
         return GOC_EPERM;
     goc__spin_lock(&g->lock);
     int failed = g->failed;
@@ -557,12 +556,12 @@ int goc_group_go(goc_group *g, void *(*fn)(void *), void *arg)
     member *m = malloc(sizeof *m);
     if (!m)
         return GOC_ENOMEM;
-    goc_co *co = goc__co_new(w, m, 0);
+    int err = 0;
+    goc_co *co = goc__co_make(member_body, m, __builtin_return_address(0), &err);
     if (!co) {
         free(m);
-        return GOC_ENOMEM;
+        return err;
     }
-    co->fn.go = member_body;
     *m = (member){ .g = g, .co = co, .fn = fn, .arg = arg };
     goc__spin_lock(&g->lock);
     /* The group may have failed since we looked: then the coroutine (it
@@ -573,7 +572,7 @@ int goc_group_go(goc_group *g, void *(*fn)(void *), void *arg)
     link_member(g, m);
     g->running++;
     goc__spin_unlock(&g->lock);
-    goc__enqueue_local(w, co, 0);
+    goc__co_start(co);
     return refused ? GOC_ECANCELED : 0;
 }
 

@@ -19,7 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "runtime.h"
+#include "park.h"
 
 #define LOCKED ((int64_t)1)
 

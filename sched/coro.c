@@ -444,7 +444,6 @@ int goc__task_err(const goc_co *task)
     return task->exit_canceled ? GOC_ECANCELED : 0;
 }
 
-int goc__give_stack(goc_worker *w, goc_co *co); /* sched.c */
 
 int goc__start_main(goc_runtime *rt, void (*fn)(void *), void *arg)
 {
@@ -699,6 +698,19 @@ static goc_co *spawn(const char *name, void *arg, int is_task, void *pc, int *er
     return co;
 }
 
+goc_co *goc__co_make(void (*fn)(void *), void *arg, void *pc, int *err)
+{
+    goc_co *co = spawn(NULL, arg, 0, pc, err);
+    if (co)
+        co->fn.go = fn;
+    return co;
+}
+
+void goc__co_start(goc_co *co)
+{
+    goc__enqueue_local(goc__worker(), co, 0);
+}
+
 static int go_from(const char *name, void (*fn)(void *), void *arg, void *pc)
 {
     int err = 0;
@@ -708,7 +720,7 @@ static int go_from(const char *name, void (*fn)(void *), void *arg, void *pc)
     if (!co)
         return err;
     co->fn.go = fn;
-    goc__enqueue_local(goc__worker(), co, 0);
+    goc__co_start(co);
     return 0;
 }
 
@@ -721,7 +733,7 @@ static goc_task *spawn_from(const char *name, void *(*fn)(void *), void *arg, vo
     if (!co)
         return NULL;
     co->fn.task = fn;
-    goc__enqueue_local(goc__worker(), co, 0);
+    goc__co_start(co);
     return (goc_task *)co;
 }
 

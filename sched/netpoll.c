@@ -132,15 +132,6 @@ void goc__netpoll_watch(goc_worker *w, int on)
 
 /* ------------------------------------------------------------- pollfds */
 
-int64_t goc__io_deadline(int64_t timeout_ns)
-{
-    if (timeout_ns < 0)
-        return INT64_MAX;
-    if (timeout_ns == 0)
-        return 0;
-    return goc__deadline(timeout_ns);
-}
-
 static goc_pollfd *pollfd_get(goc_netpoll *np)
 {
     goc__spin_lock(&np->lock);

@@ -38,8 +38,5 @@ int goc__pollfd_wait(goc_pollfd *pfd, int dir, int64_t deadline);
 /* Wake every waiter with GOC_ECLOSED and drop the owner's reference. */
 void goc__pollfd_close(goc_pollfd *pfd);
 
-/* A timeout in ns (< 0: none, 0: do not wait) as a deadline for
- * goc__pollfd_wait: INT64_MAX, 0, or goc_now() + ns. */
-int64_t goc__io_deadline(int64_t timeout_ns);
 
 #endif /* GOC_NETPOLL_H */

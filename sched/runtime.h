@@ -1,11 +1,8 @@
 /*
- * runtime.h - internal interface of the scheduler (never installed).
+ * runtime.h - the scheduler's private layouts (never installed; included
+ * only by sched/ files: the layers above use park.h).
  *
  * The pieces and who owns what:
- *   goc_co       one coroutine; also the goc_task handle. Structs come from
- *                slabs owned by the runtime and are recycled, never freed,
- *                until goc_run returns, so any pointer to one stays valid
- *                for the whole run (shutdown and cancel rely on it).
  *   goc_worker   one OS thread: its run queue (ring + next slot), its
  *                libuv loop, its timer heap, its caches of stacks and
  *                coroutine structs. Only the owner thread touches the loop
@@ -15,125 +12,26 @@
  *   goc_runtime  the running instance (one at a time, owned by goc_run):
  *                workers, the global inject queue, idle bookkeeping,
  *                pools, shutdown state.
- *
- * Parking (the one primitive every blocking call uses):
- *   1. goc__park_begin()  - state RUNNING -> WAITING, or GOC_ECANCELED if a
- *                           cancel is pending (nothing to undo then);
- *   2. register the coroutine where a waker will find it (under that
- *      structure's lock);
- *   3. goc__park()        - switch away; returns the wake reason.
- *   A waker calls goc__wake(co, reason): a CAS WAITING -> reason, so exactly
- *   one of value / close / timeout / cancel wins; the winner makes co
- *   runnable. After it resumes, the coroutine removes its own registrations
- *   under their locks; wakers touch a registration only under that lock,
- *   so a registration living on the coroutine's stack is safe.
- *   If the condition turned true between 1 and 3, goc__park_abort() undoes
- *   step 1 (and still parks once if a waker already won the race).
- *
- * A coroutine is never resumed while its registers are still being saved:
- * on_cpu is 1 from the moment a worker switches to it until its worker has
- * switched back to the scheduler; a worker about to run it waits for 0.
+ * Coroutines (co.h) and parking (park.h) are described where they are
+ * declared.
  */
 #ifndef GOC_RUNTIME_H
 #define GOC_RUNTIME_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <uv.h>
 
-#include "goc.h"
-#include "ctx.h"
-#include "san.h"
-#include "check.h"
+#include "park.h"
 
-#define GOC_CACHELINE 64
 #define GOC_RING_SIZE 256u          /* per-worker run queue, as in Go */
 #define GOC_GLOBAL_CHECK_TICKS 61   /* look at the global queue every 61 picks */
 #define GOC_NEXT_STREAK_MAX 3       /* runs in a row from the next slot */
 
-/* wstate: the low bits are the park state, GOC_WS_CANCEL is sticky. */
-enum {
-    GOC_WS_RUNNING = 0,
-    GOC_WS_WAITING = 1,
-    GOC_WS_WOKEN = 2,      /* the awaited event happened */
-    GOC_WS_TIMEDOUT = 3,   /* a timer fired first */
-    GOC_WS_CANCELED = 4,   /* goc_cancel (or shutdown) fired first */
-    GOC_WS_CLOSED = 5,     /* the awaited object was closed */
-    GOC_WS_HELD = 6,       /* waiting, and cancels do not end the wait
-                              (thread-pool work using the caller's stack) */
-    GOC_WS_STATE_MASK = 0xff,
-    GOC_WS_CANCEL = 0x100,
-};
-
-/* life: where a coroutine struct is in its life (relaxed, for shutdown). */
-enum { GOC_LIFE_FREE = 0, GOC_LIFE_ALIVE = 1, GOC_LIFE_DEAD = 2 };
-
 /* What a coroutine asks its worker's scheduler when it switches back. */
 enum { GOC_REQ_NONE = 0, GOC_REQ_YIELD, GOC_REQ_PARK, GOC_REQ_EXIT };
-
-enum { GOC_CO_TASK = 1, GOC_CO_MAIN = 2 };
-
-/* join word of a task */
-#define GOC_JOIN_NONE ((uintptr_t)0)
-#define GOC_JOIN_DONE ((uintptr_t)1)
-
-/* ----------------------------------------------------------- small locks */
-
-/* One step of waiting for another thread (a lock holder, a coroutine
- * still switching out): exponential backoff, 1, 2, 4 ... 256 PAUSEs
- * between re-reads, and give up the CPU only once the wait is long (the
- * other thread was preempted). Backing off matters more than reacting
- * fast: a waiter that re-reads a contended line steals it from the holder,
- * which then takes a miss on every write of its critical section (mpmc on
- * 2 workers: 4.6 M msgs/s with tight re-reads, 27-29 M with backoff).
- * *spins counts the steps, starting at 0. */
-void goc__spin_wait(unsigned *spins);
-
-/* A test-and-test-and-set spinlock for short critical sections. In a
- * GOC_ASSERTS build it carries its rank (check.h), set by goc__spin_init
- * where its object is made; zeroed memory is an unlocked spinlock. */
-typedef struct {
-    _Atomic int v;
-#ifdef GOC_ASSERTS
-    int rank;
-#endif
-} goc_spin;
-static inline void goc__spin_init(goc_spin *l, int rank)
-{
-    atomic_store_explicit(&l->v, 0, memory_order_relaxed);
-#ifdef GOC_ASSERTS
-    l->rank = rank;
-#else
-    (void)rank;
-#endif
-}
-static inline int goc__spin_rank(const goc_spin *l)
-{
-#ifdef GOC_ASSERTS
-    return l->rank;
-#else
-    (void)l;
-    return 0;
-#endif
-}
-void goc__spin_lock_slow(goc_spin *l);
-static inline void goc__spin_lock(goc_spin *l)
-{
-    goc__rank_acquire(goc__spin_rank(l), l);
-    if (!atomic_exchange_explicit(&l->v, 1, memory_order_acquire))
-        return;
-    goc__spin_lock_slow(l);
-}
-static inline void goc__spin_unlock(goc_spin *l)
-{
-    goc__assert(atomic_load_explicit(&l->v, memory_order_relaxed) == 1);
-    goc__rank_release(goc__spin_rank(l), l);
-    atomic_store_explicit(&l->v, 0, memory_order_release);
-}
-
-typedef struct goc_worker goc_worker;
-typedef struct goc_runtime goc_runtime;
 
 /* ------------------------------------------------------------- counters */
 
@@ -182,139 +80,9 @@ static inline void goc__count_max(_Atomic uint64_t *c, uint64_t v)
         atomic_store_explicit(c, v, memory_order_relaxed);
 }
 
-/* What a parked coroutine waits on, for the dump and the deadlock report.
- * Set by the coroutine itself at park time (a few relaxed stores, plain
- * moves), read by any thread with relaxed loads: a reader racing a new
- * park may mix two descriptions, never crash (obj is only printed, or,
- * for a select, followed only while the coroutine is pinned, parked). */
-enum {
-    GOC_WAIT_OTHER = 0,   /* what says it all; obj if not 0 */
-    GOC_WAIT_CHAN,        /* obj: the channel; arg: GOC_SEND or GOC_RECV */
-    GOC_WAIT_SELECT,      /* obj: its goc_case array; arg: the case count */
-    GOC_WAIT_FD,          /* arg: fd << 1 | (1 for write) */
-};
-typedef struct goc_wait {         /* what itself is goc_co's wait_what */
-    _Atomic uintptr_t obj;        /* the awaited object's address, or 0 */
-    _Atomic int64_t arg;          /* kind-specific, see above */
-    _Atomic int64_t until;        /* goc_now() deadline, INT64_MAX: none */
-    _Atomic int64_t since;        /* goc_now() at park time, to the monitor's tick (20 ms) */
-    _Atomic uint8_t kind;         /* GOC_WAIT_* */
-} goc_wait;
-
-/* A coroutine's cold half: what only diagnostics read. It lives in an
- * array beside its slab's structs (coro.c), one per struct, so that
- * spawning, running and ending a coroutine that never parks, is not named
- * and is not traced never touches it: with these fields inside goc_co
- * (200 bytes) goc-bench spawn, whose 10^6 queued coroutines each cost
- * their struct's first touch, was 10-28% slower than at 104 bytes. */
-typedef struct goc_co_cold {
-    goc_wait wait;                /* valid while wait_what is set */
-    uint64_t trace_flow;          /* trace.c: the flow arrow of its last wake-up, or 0 */
-    /* goc_set_name's name, NUL-terminated, valid once goc_co's named is
-     * set. Written only by the coroutine itself (or its spawner before it
-     * is queued), read by any thread (dump, trace, deadlock report) a word
-     * at a time with relaxed loads: a torn read mixes two names, never
-     * overruns. */
-    _Atomic uint64_t name[GOC_NAME_MAX / 8];
-} goc_co_cold;
-
-typedef struct goc_co {
-    goc_ctx ctx;
-    struct goc_co *next;          /* link in queues and free lists */
-    _Atomic uint32_t wstate;      /* park state | GOC_WS_CANCEL */
-    _Atomic uint32_t on_cpu;      /* 1 while some worker runs on its stack */
-    _Atomic uint32_t refs;        /* 1 for running, +1 for a goc_task handle */
-    _Atomic uint8_t life;
-    uint8_t flags;                /* GOC_CO_TASK, GOC_CO_MAIN */
-    uint8_t exit_canceled;        /* cancel was pending when it returned */
-    uint8_t stack_kind;           /* GOC_STACK_POOL, _POOL_GUARDED or _OWN */
-    char *stack;                  /* base of its stack slot; NULL until first run */
-    union {
-        void (*go)(void *);       /* goc_go */
-        void *(*task)(void *);    /* goc_spawn */
-    } fn;
-    void *arg;
-    void *result;
-    int err;                      /* goc_fail's error (< 0), or 0 */
-    goc_spin watch_lock;          /* guards watchers (tasks only); beside err: no padding */
-    _Atomic uintptr_t join;       /* GOC_JOIN_NONE, GOC_JOIN_DONE or the joiner */
-    struct goc_watch *watchers;   /* waits on this task besides its joiner */
-    uint64_t id;
-    _Atomic uintptr_t spawn_pc;   /* return address in its spawner (goc_go ...) */
-    /* 1 while a dump (dump.c) reads its stack: a worker about to run it
-     * waits for 0 (see goc__dump_pin). */
-    _Atomic uint32_t pinned;
-    _Atomic uint8_t named;        /* cold->name is set (release; readers acquire) */
-    goc_co_cold *cold;            /* its cold half, fixed for the struct's life */
-    /* What it is parked on ("channel receive", "sleep" ...; the details
-     * in cold->wait), NULL when not parked. Everything spawn writes lies
-     * in these first two cache lines (checked in coro.c). */
-    _Atomic(const char *) wait_what;
-#ifdef GOC_ASAN
-    void *asan_fake;
-#endif
-#ifdef GOC_TSAN
-    void *tsan_fiber;
-#endif
-} goc_co;
-
-/* ------------------------------------------------------------ wait lists */
-
-/* A waiter on some object's queue; lives on the waiting coroutine's stack. */
-typedef struct goc_waiter {
-    struct goc_waiter *prev, *next;
-    goc_co *co;
-    int queued;
-} goc_waiter;
-
-typedef struct goc_waitq { goc_waiter *head, *tail; } goc_waitq;
-
-void goc__waitq_push(goc_waitq *q, goc_waiter *w);
-void goc__waitq_remove(goc_waitq *q, goc_waiter *w);
-goc_waiter *goc__waitq_pop(goc_waitq *q);
-/* Pop waiters until one whose coroutine we can claim (goc__claim with
- * GOC_WS_WOKEN); NULL if none. Waiters whose claim fails (already woken by
- * a cancel, a timeout or another select case) are dropped from q. */
-goc_waiter *goc__waitq_claim(goc_waitq *q);
-
-/* ------------------------------------------------------- task watchers */
-
-/* Waiting on a task without being its joiner: goc_gather, goc_wait_first,
- * goc_wait_for (chan/task.c) hang a goc_watch on each task they wait for,
- * in their own memory. When the task returns, goc__co_finish calls fn(w)
- * once for every watch still hung, under the task's watch_lock, after its
- * result, err and the DONE join word are published; fn runs in scheduler
- * context and must not block (it wakes its waiter). goc__watch_remove
- * takes the same lock, so once it returns fn is not running and will not
- * run for w: call it for every hung watch, fired or not, before w's memory
- * goes away or its waiter parks on anything else. */
-typedef struct goc_watch {
-    struct goc_watch *prev, *next;
-    goc_co *task;
-    void (*fn)(struct goc_watch *w);
-    int hung;                     /* on task's list (fn not yet called) */
-} goc_watch;
-
-/* 0: hung on task; 1: task already returned (w not hung, fn never runs). */
-int  goc__watch_add(goc_co *task, goc_watch *w);
-void goc__watch_remove(goc_watch *w);
-/* A returned task's outcome: its goc_fail error, GOC_ECANCELED if a cancel
- * was pending when it returned, else 0. */
-int  goc__task_err(const goc_co *task);
-
 /* ---------------------------------------------------------------- timers */
 
-typedef struct goc_timer goc_timer;
-struct goc_timer {
-    int64_t when;                 /* goc_now() deadline */
-    uint32_t idx;                 /* heap slot, GOC_TIMER_NONE when not queued */
-    goc_worker *owner;            /* whose heap holds it */
-    void (*fire)(goc_timer *t);   /* called under the heap lock, on the owner */
-    goc_co *co;                   /* for timers that wake a coroutine */
-    void *arg;                    /* for other timers (goc_after: its channel) */
-};
-#define GOC_TIMER_NONE UINT32_MAX
-
+/* A worker's timer heap (timer.c). */
 typedef struct goc_heap_slot {
     int64_t when;                 /* copy of t->when: comparisons stay in the array */
     goc_timer *t;
@@ -327,14 +95,8 @@ typedef struct goc_timers {
     _Atomic int64_t next_when;    /* heap[0]->when or INT64_MAX, readable unlocked */
 } goc_timers;
 
-int64_t goc__deadline(int64_t ns);      /* goc_now() + ns, saturating at INT64_MAX */
-void goc__timer_add(goc_worker *w, goc_timer *t);
-void goc__timer_remove(goc_timer *t);           /* no-op if no longer queued */
 int  goc__timers_run(goc_worker *w, int64_t now); /* fire expired; returns count */
-/* goc__park with a deadline (INT64_MAX: none) after goc__park_begin and
- * registering: a timer wakes self with GOC_WS_TIMEDOUT if nothing else
- * does first. Returns the wake reason. */
-int  goc__park_until(goc_co *self, int64_t deadline);
+int  goc__timers_run_due(goc_worker *w);        /* the same if the earliest is due */
 void goc__timers_free(goc_timers *ts);
 
 /* ---------------------------------------------------------------- stacks */
@@ -471,10 +233,10 @@ static inline int goc__ring_empty(goc_ring *r)
 
 struct goc_worker {
     /* owner-only, hot */
+    goc_co *cur;                  /* coroutine running now, or NULL: first (goc__self) */
     goc_runtime *rt;
     int index;
     int req;                      /* GOC_REQ_* set by the running coroutine */
-    goc_co *cur;                  /* coroutine running now, or NULL */
     goc_co *prev;                 /* left by a direct switch; released by the next */
     goc_co *handoff;              /* picked by a coroutine, for the scheduler to run */
     goc_ctx sched_ctx;            /* the scheduler loop, on the thread's stack */
@@ -529,6 +291,9 @@ struct goc_worker {
     void *tsan_sched_fiber;
 #endif
 };
+_Static_assert(offsetof(struct goc_worker, cur) == 0,
+               "goc__self (park.h) reads a worker's first member");
+
 
 struct goc_runtime {
     int nworkers;
@@ -606,55 +371,18 @@ void goc__netpoll_watch(goc_worker *w, int on);
  * go to the global queue. Returns how many became runnable. */
 int  goc__netpoll_harvest(goc_runtime *rt, goc_worker *w);
 
-/* ------------------------------------------------------------ internals */
-
-/* This thread's worker, or NULL. A coroutine may resume on another thread,
- * so it must be read afresh after every switch. On x86-64 an initial-exec
- * TLS load is one %fs-relative instruction that no compiler can hoist
- * across the (opaque) switch call, so it is inlined everywhere; elsewhere
- * compilers may cache the thread pointer within a function, so there it
- * is a call to a function of its own (sched.c). */
-#if defined(__x86_64__)
-extern _Thread_local goc_worker *goc__tls_worker __attribute__((tls_model("initial-exec")));
-static inline goc_worker *goc__worker(void)
-{
-    return goc__tls_worker;
-}
-#else
-goc_worker *goc__worker(void);
-#endif
-goc_runtime *goc__runtime(void);        /* the running runtime, or NULL */
-static inline goc_co *goc__self(void)   /* running coroutine, or NULL */
-{
-    goc_worker *w = goc__worker();
-    return w ? w->cur : NULL;
-}
-
-int  goc__park_begin(goc_co *co, const char *what);
-/* goc__park_begin with a structured wait: kind GOC_WAIT_*, the awaited
- * object and a kind-specific argument (runtime.h, goc_wait). */
-int  goc__park_begin_on(goc_co *co, const char *what, int kind, const void *obj, int64_t arg);
-int  goc__park(goc_co *co);             /* returns GOC_WS_* reason */
-void goc__chaos_pause(void);            /* GOC_CHAOS: maybe stall here (sched.c) */
-void goc__park_abort(goc_co *co);
-int  goc__wake(goc_co *co, int reason); /* 1 if this call woke it */
-int  goc__claim(goc_co *co, int reason);/* the CAS of goc__wake, without making it runnable:
-                                           the winner must goc__ready it (after unlocking) */
-void goc__ready(goc_co *co, int next);  /* make runnable (next: the next slot) */
-int  goc__ws_to_err(int reason);        /* GOC_WS_* -> 0 / GOC_E* */
-/* A wait only its one waker ends (goc_cancel just marks it cancelled):
- * goc__hold_begin, hand co to the waker, goc__park; the waker calls
- * goc__release (from any thread). */
-void goc__hold_begin(goc_co *co, const char *what);
-void goc__release(goc_co *co);
-/* Undo goc__hold_begin before any waker could have been told about co
- * (the awaited event turned out to have happened already). */
-void goc__hold_abort(goc_co *co);
-void goc__cancel_co(goc_co *co);
-
-uint32_t goc__rand(void);              /* per-worker xorshift */
+/* The running runtime: written only by goc_run (runtime.c), before its
+ * workers start and after they have stopped; read by anyone. */
+extern goc_runtime *goc__running_rt;
 
 /* sched.c */
+void goc__worker_loop(goc_worker *w);   /* until the runtime stops */
+void goc__stop_all(goc_runtime *rt);    /* every worker's loop returns */
+void goc__co_body(goc_co *co);          /* coro.c: runs the user function */
+int  goc__give_stack(goc_worker *w, goc_co *co);
+int  goc__start_main(goc_runtime *rt, void (*fn)(void *), void *arg); /* coro.c */
+/* idle.c: nothing local; steal or sleep. NULL once the runtime stops. */
+goc_co *goc__find_work_slow(goc_worker *w);
 void goc__switch_to_sched(goc_worker *w, goc_co *co, int req);
 void goc__switch_away(goc_worker *w, goc_co *co, int req); /* YIELD or PARK */
 void goc__enqueue_local(goc_worker *w, goc_co *co, int next);
@@ -672,13 +400,7 @@ void goc__nudge_stuck(goc_worker *w);
 
 /* coro.c */
 goc_co *goc__co_new(goc_worker *w, void *arg, int is_task);
-/* Names (coro.c): set copies at most GOC_NAME_MAX - 1 bytes of name;
- * get writes co's name, or "co-ID" when it has none, into buf and
- * returns its length. */
-void   goc__co_set_name(goc_co *co, const char *name);
-size_t goc__co_name(const goc_co *co, char buf[GOC_NAME_MAX]);
 void goc__co_finish(goc_worker *w, goc_co *co);
-void goc__co_release(goc_worker *w, goc_co *co);
 void goc__co_pool_destroy(goc_co_pool *p);
 void goc__cancel_all(goc_runtime *rt);
 /* Every coroutine spawned has exited (sched.c; three reads that agree). */

@@ -148,7 +148,7 @@ int goc_tcp_accept(goc_tcp *l, goc_tcp **conn, int64_t timeout_ns)
     *conn = NULL;
     if (!goc__self())
         return GOC_EPERM;
-    int64_t deadline = goc__io_deadline(timeout_ns);
+    int64_t deadline = goc__deadline_in(timeout_ns);
     goc__pollfd_ref(&l->pfd);
     int err;
     for (;;) {
@@ -213,7 +213,7 @@ int goc_tcp_connect(const char *host, int port, goc_tcp **out, int64_t timeout_n
     *out = NULL;
     if (!goc__self())
         return GOC_EPERM;
-    int64_t deadline = goc__io_deadline(timeout_ns);
+    int64_t deadline = goc__deadline_in(timeout_ns);
     struct sockaddr_storage addrs[RESOLVE_MAX];
     int n = resolve(host, port, addrs, RESOLVE_MAX);
     if (n < 0)
@@ -253,7 +253,7 @@ ssize_t goc_tcp_read(goc_tcp *c, void *buf, size_t len, int64_t timeout_ns)
     if (len == 0)
         return 0;
     goc__pollfd_ref(&c->pfd);
-    ssize_t n = read_some(c, buf, len, goc__io_deadline(timeout_ns));
+    ssize_t n = read_some(c, buf, len, goc__deadline_in(timeout_ns));
     goc__pollfd_unref(&c->pfd);
     return n;
 }
@@ -262,7 +262,7 @@ ssize_t goc_tcp_read_full(goc_tcp *c, void *buf, size_t len, int64_t timeout_ns)
 {
     if (!c || (!buf && len))
         return GOC_EINVAL;
-    int64_t deadline = goc__io_deadline(timeout_ns);
+    int64_t deadline = goc__deadline_in(timeout_ns);
     goc__pollfd_ref(&c->pfd);
     size_t got = 0;
     ssize_t r = 0;
@@ -280,7 +280,7 @@ ssize_t goc_tcp_write(goc_tcp *c, const void *buf, size_t len, int64_t timeout_n
 {
     if (!c || (!buf && len) || len > (size_t)SSIZE_MAX)
         return GOC_EINVAL;
-    int64_t deadline = goc__io_deadline(timeout_ns);
+    int64_t deadline = goc__deadline_in(timeout_ns);
     goc__pollfd_ref(&c->pfd);
     size_t done = 0;
     ssize_t err = 0;

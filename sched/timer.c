@@ -1,5 +1,5 @@
 /*
- * timer.c - per-worker timers and goc_sleep.
+ * timer.c - the clock (goc_now), per-worker timers and goc_sleep.
  *
  * Owns: each worker's timer heap: a 4-ary min-heap of (deadline, timer)
  * pairs. The deadline is copied into the array so that sifting compares
@@ -21,11 +21,19 @@
  * that is what makes timers on coroutine stacks safe.
  */
 #include <stdlib.h>
+#include <time.h>
 
 #include "runtime.h"
 #include "trace.h"
 
 #define ARITY 4
+
+int64_t goc_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 static void set_slot(goc_timers *ts, uint32_t i, goc_heap_slot e)
 {
@@ -176,11 +184,32 @@ int goc__timers_run(goc_worker *w, int64_t now)
     return n;
 }
 
+/* Fire w's timers if the earliest is due; returns how many fired. */
+int goc__timers_run_due(goc_worker *w)
+{
+    int64_t when = atomic_load_explicit(&w->timers.next_when, memory_order_relaxed);
+    if (when == INT64_MAX)
+        return 0;
+    int64_t now = goc_now();
+    if (when > now)
+        return 0;
+    return goc__timers_run(w, now);
+}
+
 void goc__timers_free(goc_timers *ts)
 {
     free(ts->heap);
     ts->heap = NULL;
     ts->len = ts->cap = 0;
+}
+
+int64_t goc__deadline_in(int64_t timeout_ns)
+{
+    if (timeout_ns < 0)
+        return INT64_MAX;
+    if (timeout_ns == 0)
+        return 0;
+    return goc__deadline(timeout_ns);
 }
 
 int64_t goc__deadline(int64_t ns)
