@@ -89,6 +89,21 @@ static double median(double *v, int n)
     return v[n / 2];
 }
 
+/* One run of a switch measurement: ns per switch, or -1 if it failed.
+ * cpu: where an OS ping-pong is pinned; variant: the measurement's own
+ * choice (yield or channel, futex or pipe). */
+typedef double (*switch_run)(long n, int cpu, int variant);
+
+/* The median of RUNS runs, or -1 as soon as one fails. */
+static double median_of_runs(switch_run run, long n, int cpu, int variant)
+{
+    double v[RUNS];
+    for (int r = 0; r < RUNS; r++)
+        if ((v[r] = run(n, cpu, variant)) < 0)
+            return -1;
+    return median(v, RUNS);
+}
+
 /* Resident set size of this process, bytes. */
 static long rss_bytes(void)
 {
@@ -211,8 +226,10 @@ static void chan_pair(void *arg)
         b->ok = 0;
 }
 
-static double goc_switch_once(long n, int use_chan)
+/* One run on a fresh one-worker runtime, which pins its own worker. */
+static double goc_switch_once(long n, int cpu, int use_chan)
 {
+    (void)cpu;
     coro_bench b = { .n = n };
     if (use_chan) {
         b.ping = goc_chan_make(sizeof(long), 0);
@@ -232,16 +249,6 @@ static double goc_switch_once(long n, int use_chan)
     if (rc != 0 || !b.ok)
         return -1;
     return (double)b.ns / (2.0 * (double)n);
-}
-
-/* ns per switch, median of RUNS runs, each on a fresh one-worker runtime. */
-static double goc_switch(long n, int use_chan)
-{
-    double v[RUNS];
-    for (int r = 0; r < RUNS; r++)
-        if ((v[r] = goc_switch_once(n, use_chan)) < 0)
-            return -1;
-    return median(v, RUNS);
 }
 
 /* ------------------------------------------------------------ threads */
@@ -348,19 +355,11 @@ out:
     return result;
 }
 
-static double thread_switch(long n, int cpu, int use_pipe)
-{
-    double v[RUNS];
-    for (int r = 0; r < RUNS; r++)
-        if ((v[r] = thread_switch_once(n, cpu, use_pipe)) < 0)
-            return -1;
-    return median(v, RUNS);
-}
-
 /* ---------------------------------------------------------- processes */
 
-static double process_switch_once(long n, int cpu)
+static double process_switch_once(long n, int cpu, int variant)
 {
+    (void)variant; /* there is only the pipe */
     int ab[2], ba[2];
     if (pipe(ab) != 0)
         return -1;
@@ -389,15 +388,6 @@ static double process_switch_once(long n, int cpu)
     close(ab[0]); close(ab[1]); close(ba[0]); close(ba[1]);
     sched_setaffinity(0, sizeof saved, &saved);
     return result;
-}
-
-static double process_switch(long n, int cpu)
-{
-    double v[RUNS];
-    for (int r = 0; r < RUNS; r++)
-        if ((v[r] = process_switch_once(n, cpu)) < 0)
-            return -1;
-    return median(v, RUNS);
 }
 
 /* ------------------------------------------------------------- memory */
@@ -562,11 +552,11 @@ int main(int argc, char **argv)
     int cpu = first_cpu();
 
     /* Processes first: fork before any thread exists. */
-    double proc = process_switch(o.os_n, cpu);
-    double thr_futex = thread_switch(o.os_n, cpu, 0);
-    double thr_pipe = thread_switch(o.os_n, cpu, 1);
-    double co_yield = goc_switch(o.coro_n, 0);
-    double co_chan = goc_switch(o.coro_n / 2, 1);
+    double proc = median_of_runs(process_switch_once, o.os_n, cpu, 0);
+    double thr_futex = median_of_runs(thread_switch_once, o.os_n, cpu, 0);
+    double thr_pipe = median_of_runs(thread_switch_once, o.os_n, cpu, 1);
+    double co_yield = median_of_runs(goc_switch_once, o.coro_n, cpu, 0);
+    double co_chan = median_of_runs(goc_switch_once, o.coro_n / 2, cpu, 1);
     double co_mem = coroutine_memory(o.idle_n, 0);
     double co_mem_small = SANITIZED ? -1 : coroutine_memory(o.idle_n, 2048);
     double kernel_per = -1;

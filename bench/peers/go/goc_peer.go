@@ -4,7 +4,7 @@
 //	goc-peer-go echo-server --port P [--host H] [--workers N]
 //	goc-peer-go echo-client --port P [--host H] [--workers N] [--conns C] [--msgs M] [--size B]
 //
-// The same workloads, sizes, checks and JSON lines as bench/goc-bench.c,
+// The same workloads, sizes, checks and JSON lines as goc-bench (bench/bench_*.c),
 // written the way a Go programmer would, with runtime.GOMAXPROCS set to the
 // worker count (--workers 0 = runtime.NumCPU()). Timing uses time.Now()'s
 // monotonic reading. A workload runs once; if that run took under 1 s it runs
@@ -167,7 +167,7 @@ func runMedian(o opts, measure func() sample) sample {
 	return out
 }
 
-// xorshift64 (13, 7, 17): the same generator as goc-bench.c.
+// xorshift64 (13, 7, 17): the same generator as goc-bench (bench/harness.h).
 func xorshift64(x uint64) uint64 {
 	x ^= x << 13
 	x ^= x >> 7
@@ -1091,7 +1091,7 @@ func parseOpts(args []string) (opts, error) {
 			}
 			o.conns = v
 		case "--size":
-			if v < 1 || v > 65536 { // a message must fit in the socket buffers (goc-bench.c)
+			if v < 1 || v > 65536 { // a message must fit in the socket buffers (bench/harness.h)
 				return o, fmt.Errorf("bad --size %d", v)
 			}
 			o.size = v

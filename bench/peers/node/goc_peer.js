@@ -7,7 +7,7 @@
  *   node goc_peer.js echo-server --port P [--host H]
  *
  * The workloads of goc-bench that have a natural JavaScript form, with the
- * same checks and JSON lines as bench/goc-bench.c and the Python peer
+ * same checks and JSON lines as goc-bench (bench/bench_*.c) and the Python peer
  * (bench/peers/python/goc_peer.py): spawn, yield, timers, pingpong, and a
  * TCP echo server (the HTTP server is http_hello.js beside this file).
  * Node runs JavaScript on one thread with one event loop - libuv's, the

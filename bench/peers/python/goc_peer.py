@@ -5,7 +5,7 @@
     python3 goc_peer.py echo-server --port P [--host H]
     python3 goc_peer.py echo-client --port P [--host H] [--conns C] [--msgs M] [--size B]
 
-The same workloads, checks and JSON lines as bench/goc-bench.c, written the
+The same workloads, checks and JSON lines as goc-bench (bench/bench_*.c), written the
 asyncio way. asyncio is one thread, one event loop: "workers" is always 1,
 whatever --workers says (it is accepted so the same command line works).
 --stack-size is accepted and ignored (asyncio coroutines have no stacks).
@@ -43,7 +43,7 @@ AUTO_RUNS = 5
 
 
 def xorshift64(x):
-    """Marsaglia's xorshift64 (13, 7, 17), as in goc-bench.c."""
+    """Marsaglia's xorshift64 (13, 7, 17), as in goc-bench (bench/harness.h)."""
     x ^= (x << 13) & M64
     x ^= x >> 7
     x ^= (x << 17) & M64
