@@ -9,6 +9,7 @@
  */
 #include "test_util.h"
 #include "tu_whitebox.h"
+#include "tu_lanes.h"
 
 #include <limits.h>
 #include <pthread.h>
@@ -1238,165 +1239,156 @@ static void test_cancel_blocked_ops(void **state)
 
 /* -------------------------------------- cancel races with exact accounting */
 
+/* Both race tests run in lanes (tu_lanes.h): each lane's iteration makes
+ * a channel, races two coroutines on it and counts how the race ended. */
 #define CR_LANES 8
 
-typedef struct {
-    long iters; /* per lane */
-    size_t cap;
-    atomic_long sends_ok;
-    atomic_long received;
-    atomic_long drained;
-    atomic_long recv_won;  /* cancelled receiver still got the value */
-    atomic_long recv_lost; /* receiver cancelled, no value */
-    atomic_long mismatch;
-    goc_wg *wg;
-    int lane_ids[CR_LANES];
-} cr_state;
+enum cr_outcome {
+    CR_SENT,      /* the send completed */
+    CR_RECEIVED,  /* the receive completed */
+    CR_DRAINED,   /* a value left in the channel, taken after the close */
+    CR_RECV_WON,  /* cancelled receiver still got the value */
+    CR_RECV_LOST, /* receiver cancelled, no value */
+    CR_MISMATCH,
+    CR_OUTCOMES
+};
 
-static cr_state *g_cr;
+static const char *const cr_outcome_names[CR_OUTCOMES] = {
+    "sent", "received", "drained", "recv won", "recv lost", "mismatch",
+};
 
-static void cr_lane(void *arg)
+/* One iteration of a cancel-race lane; ls->ctx is the channel's capacity. */
+static int cr_step(tu_lanes *ls, int lane, long it)
 {
-    cr_state *s = g_cr;
-    int lane = *(int *)arg;
-    for (long it = 0; it < s->iters; it++) {
-        goc_chan *ch = goc_chan_make(sizeof(int), s->cap);
-        TU_CHECK(ch != NULL);
-        if (ch == NULL)
-            break;
-        op_arg r, w;
-        op_init(&r, ch, 0);
-        op_init(&w, ch, (int)(lane * s->iters + it) + 1);
-        goc_task *rt = NULL, *wt = NULL;
-        int mode = (int)((it + lane) % 7);
-        switch (mode) {
-        case 0: /* cancel at once */
-            rt = goc_spawn(op_recv, &r);
-            wt = goc_spawn(op_send, &w);
-            goc_cancel(rt);
-            break;
-        case 1: /* sender first, then a receiver cancelled after a yield */
-            wt = goc_spawn(op_send, &w);
-            rt = goc_spawn(op_recv, &r);
-            goc_yield();
-            goc_cancel(rt);
-            break;
-        case 2: /* receiver likely parked, cancel and send race */
-            rt = goc_spawn(op_recv, &r);
-            goc_yield();
-            wt = goc_spawn(op_send, &w);
-            goc_cancel(rt);
-            break;
-        case 3: /* let the hand-off happen, then cancel */
-            rt = goc_spawn(op_recv, &r);
-            wt = goc_spawn(op_send, &w);
-            goc_yield();
-            goc_yield();
-            goc_cancel(rt);
-            break;
-        case 4: /* cancel between the two spawns */
-            rt = goc_spawn(op_recv, &r);
-            goc_yield();
-            goc_cancel(rt);
-            wt = goc_spawn(op_send, &w);
-            break;
-        case 5: /* the receiver is parked; we hand it the value and cancel it
-                 * before it ran again: it must report the value */
-            rt = goc_spawn(op_recv, &r);
-            goc_yield();
-            goc_yield();
-            w.rc = goc_chan_trysend(ch, &w.val);
-            goc_cancel(rt);
-            break;
-        default: /* the mirror image: a parked sender, our tryrecv, cancel */
-            wt = goc_spawn(op_send, &w);
-            goc_yield();
-            goc_yield();
-            r.rc = goc_chan_tryrecv(ch, &r.got);
-            goc_cancel(wt);
-            break;
-        }
-        TU_CHECK((rt != NULL || mode == 6) && (wt != NULL || mode == 5));
-        if (rt)
-            goc_join(rt, NULL); /* 0 or GOC_ECANCELED: it was cancelled */
-        if (wt && mode == 6) {
-            goc_join(wt, NULL); /* cancelled: returns without the close */
-            wt = NULL;
-        }
-        /* unblock a sender nobody will take from */
-        TU_CHECK_INT_EQ(goc_chan_close(ch), 0);
-        if (wt)
-            TU_CHECK_INT_EQ(goc_join(wt, NULL), 0);
-        long drained = 0;
-        int v;
-        while (goc_chan_tryrecv(ch, &v) == 0) {
-            drained++;
-            if (v != w.val)
-                atomic_fetch_add(&s->mismatch, 1);
-        }
-        int send_ok = w.rc == 0;
-        int recv_ok = r.rc == 0;
-        /* ECANCELED only for the cancelled side, EAGAIN only for our own
-         * try call, ECLOSED only for a sender left waiting */
-        int rgood = r.rc == 0 || r.rc == (mode == 6 ? GOC_EAGAIN : GOC_ECANCELED);
-        int wgood = w.rc == 0 || w.rc == (mode == 5   ? GOC_EAGAIN
-                                          : mode == 6 ? GOC_ECANCELED
-                                                      : GOC_ECLOSED);
-        if (!rgood || !wgood ||
-            (recv_ok && r.got != w.val) || send_ok != recv_ok + drained) {
-            atomic_fetch_add(&s->mismatch, 1);
-            tu_check_failed(__FILE__, __LINE__,
-                            "cap %zu lane %d iter %ld mode %d: send rc %d, recv "
-                            "rc %d got %d (sent %d), drained %ld",
-                            s->cap, lane, it, mode, w.rc, r.rc, r.got, w.val,
-                            drained);
-        }
-        atomic_fetch_add(&s->sends_ok, send_ok);
-        atomic_fetch_add(&s->received, recv_ok);
-        atomic_fetch_add(&s->drained, drained);
-        atomic_fetch_add(recv_ok ? &s->recv_won : &s->recv_lost, 1);
-        TU_CHECK_INT_EQ(goc_chan_free(ch), 0);
+    size_t cap = *(const size_t *)ls->ctx;
+    goc_chan *ch = goc_chan_make(sizeof(int), cap);
+    TU_CHECK(ch != NULL);
+    if (ch == NULL)
+        return 0;
+    op_arg r, w;
+    op_init(&r, ch, 0);
+    op_init(&w, ch, (int)(lane * ls->iters + it) + 1);
+    goc_task *rt = NULL, *wt = NULL;
+    int mode = (int)((it + lane) % 7);
+    switch (mode) {
+    case 0: /* cancel at once */
+        rt = goc_spawn(op_recv, &r);
+        wt = goc_spawn(op_send, &w);
+        goc_cancel(rt);
+        break;
+    case 1: /* sender first, then a receiver cancelled after a yield */
+        wt = goc_spawn(op_send, &w);
+        rt = goc_spawn(op_recv, &r);
+        goc_yield();
+        goc_cancel(rt);
+        break;
+    case 2: /* receiver likely parked, cancel and send race */
+        rt = goc_spawn(op_recv, &r);
+        goc_yield();
+        wt = goc_spawn(op_send, &w);
+        goc_cancel(rt);
+        break;
+    case 3: /* let the hand-off happen, then cancel */
+        rt = goc_spawn(op_recv, &r);
+        wt = goc_spawn(op_send, &w);
+        goc_yield();
+        goc_yield();
+        goc_cancel(rt);
+        break;
+    case 4: /* cancel between the two spawns */
+        rt = goc_spawn(op_recv, &r);
+        goc_yield();
+        goc_cancel(rt);
+        wt = goc_spawn(op_send, &w);
+        break;
+    case 5: /* the receiver is parked; we hand it the value and cancel it
+             * before it ran again: it must report the value */
+        rt = goc_spawn(op_recv, &r);
+        goc_yield();
+        goc_yield();
+        w.rc = goc_chan_trysend(ch, &w.val);
+        goc_cancel(rt);
+        break;
+    default: /* the mirror image: a parked sender, our tryrecv, cancel */
+        wt = goc_spawn(op_send, &w);
+        goc_yield();
+        goc_yield();
+        r.rc = goc_chan_tryrecv(ch, &r.got);
+        goc_cancel(wt);
+        break;
     }
-    goc_wg_done(s->wg);
-}
-
-static void main_cancel_race(void *arg)
-{
-    cr_state *s = arg;
-    g_cr = s;
-    s->wg = goc_wg_new();
-    TU_CHECK(s->wg != NULL);
-    if (s->wg == NULL)
-        return;
-    goc_wg_add(s->wg, CR_LANES);
-    for (int i = 0; i < CR_LANES; i++) {
-        s->lane_ids[i] = i;
-        TU_CHECK_INT_EQ(goc_go(cr_lane, &s->lane_ids[i]), 0);
+    TU_CHECK((rt != NULL || mode == 6) && (wt != NULL || mode == 5));
+    if (rt)
+        goc_join(rt, NULL); /* 0 or GOC_ECANCELED: it was cancelled */
+    if (wt && mode == 6) {
+        goc_join(wt, NULL); /* cancelled: returns without the close */
+        wt = NULL;
     }
-    TU_CHECK_INT_EQ(goc_wg_wait(s->wg), 0);
-    goc_wg_free(s->wg);
+    /* unblock a sender nobody will take from */
+    TU_CHECK_INT_EQ(goc_chan_close(ch), 0);
+    if (wt)
+        TU_CHECK_INT_EQ(goc_join(wt, NULL), 0);
+    long drained = 0;
+    int v;
+    while (goc_chan_tryrecv(ch, &v) == 0) {
+        drained++;
+        if (v != w.val)
+            tu_lanes_count(ls, lane, CR_MISMATCH);
+    }
+    int send_ok = w.rc == 0;
+    int recv_ok = r.rc == 0;
+    /* ECANCELED only for the cancelled side, EAGAIN only for our own
+     * try call, ECLOSED only for a sender left waiting */
+    int rgood = r.rc == 0 || r.rc == (mode == 6 ? GOC_EAGAIN : GOC_ECANCELED);
+    int wgood = w.rc == 0 || w.rc == (mode == 5   ? GOC_EAGAIN
+                                      : mode == 6 ? GOC_ECANCELED
+                                                  : GOC_ECLOSED);
+    if (!rgood || !wgood ||
+        (recv_ok && r.got != w.val) || send_ok != recv_ok + drained) {
+        tu_lanes_count(ls, lane, CR_MISMATCH);
+        tu_check_failed(__FILE__, __LINE__,
+                        "cap %zu lane %d iter %ld mode %d: send rc %d, recv "
+                        "rc %d got %d (sent %d), drained %ld",
+                        cap, lane, it, mode, w.rc, r.rc, r.got, w.val,
+                        drained);
+    }
+    tu_lanes_add(ls, lane, CR_SENT, send_ok);
+    tu_lanes_add(ls, lane, CR_RECEIVED, recv_ok);
+    tu_lanes_add(ls, lane, CR_DRAINED, drained);
+    tu_lanes_count(ls, lane, recv_ok ? CR_RECV_WON : CR_RECV_LOST);
+    TU_CHECK_INT_EQ(goc_chan_free(ch), 0);
+    return 1;
 }
 
 static void test_cancel_race_accounting(void **state)
 {
     (void)state;
     static const size_t caps[] = {0, 1};
+    static const int sent_parts[] = {CR_RECEIVED, CR_DRAINED};
+    static const int race_ends[] = {CR_RECV_WON, CR_RECV_LOST};
     for (size_t c = 0; c < 2; c++) {
-        cr_state s;
-        memset(&s, 0, sizeof s);
-        s.cap = caps[c];
-        s.iters = TU_SCALE(100000) / 2 / CR_LANES;
-        TU_RUN(NULL, main_cancel_race, &s);
-        long n = s.iters * CR_LANES;
-        assert_int_equal(atomic_load(&s.mismatch), 0);
+        size_t cap = caps[c];
+        char name[40];
+        snprintf(name, sizeof name, "cancel race, cap %zu", cap);
+        tu_lanes ls;
+        tu_lanes_init(&ls, &(tu_lanes_spec){.name = name,
+                                            .count = CR_LANES,
+                                            .iters = TU_SCALE(100000) / 2 / CR_LANES,
+                                            .step = cr_step,
+                                            .ctx = &cap,
+                                            .outcome_names = cr_outcome_names,
+                                            .outcomes = CR_OUTCOMES});
+        TU_RUN(NULL, tu_lanes_main, &ls);
+        tu_lanes_assert_never(&ls, CR_MISMATCH);
         /* every completed send is accounted for exactly once */
-        assert_int_equal(atomic_load(&s.sends_ok),
-                         atomic_load(&s.received) + atomic_load(&s.drained));
-        assert_int_equal(atomic_load(&s.recv_won) + atomic_load(&s.recv_lost), n);
+        tu_lanes_assert_balanced(&ls, CR_SENT, sent_parts, 2);
+        tu_lanes_assert_each_iteration_once(&ls, race_ends, 2);
         /* both outcomes of the race happened */
-        if (atomic_load(&s.recv_won) == 0 || atomic_load(&s.recv_lost) == 0)
+        long won = tu_lanes_total(&ls, CR_RECV_WON);
+        long lost = tu_lanes_total(&ls, CR_RECV_LOST);
+        if (won == 0 || lost == 0)
             fail_msg("cap %zu: the race never went both ways (won %ld, lost %ld)",
-                     s.cap, atomic_load(&s.recv_won), atomic_load(&s.recv_lost));
+                     cap, won, lost);
     }
 }
 
@@ -1430,126 +1422,105 @@ static void *ts_recv(void *arg)
     return NULL;
 }
 
-typedef struct {
-    long iters;
-    atomic_long delivered;
-    atomic_long missed;
-    atomic_long cancelled;
-    atomic_long bad;
-    goc_wg *wg;
-    int lane_ids[CR_LANES];
-} tr_state;
+enum tr_outcome { TR_DELIVERED, TR_MISSED, TR_CANCELLED, TR_BAD, TR_OUTCOMES };
 
-static tr_state *g_tr;
+static const char *const tr_outcome_names[TR_OUTCOMES] = {
+    "delivered", "missed", "cancelled", "bad",
+};
 
-static void tr_lane(void *arg)
+/* One iteration of a timeout-race lane. */
+static int tr_step(tu_lanes *ls, int lane, long it)
 {
-    tr_state *s = g_tr;
-    int lane = *(int *)arg;
     static const int64_t touts[] = {0, 1000, 20000, 200000, 1000000};
-    for (long it = 0; it < s->iters; it++) {
-        goc_chan *ch = goc_chan_make(sizeof(int), 0);
-        TU_CHECK(ch != NULL);
-        if (ch == NULL)
-            break;
-        unsigned h = (unsigned)(it * 2654435761u) ^ (unsigned)lane;
-        ts_op r = {.ch = ch, .got = -1, .rc = 1, .timeout = touts[h % 5]};
-        ts_op w = {.ch = ch, .val = (int)(lane * s->iters + it) + 1, .rc = 1,
-                   .timeout = touts[(h / 5) % 5]};
-        /* the both-zero pair can never meet; make one side wait */
-        if (r.timeout == 0 && w.timeout == 0)
-            w.timeout = 200000;
-        goc_task *rt, *wt;
-        int late = it % 37 == 7;
-        if (late) {
-            /* The select is parked with a 1 ms timeout; we hand it the
-             * value, then hold the worker until the timer is due before it
-             * can run: the value won, the timeout must lose. */
-            r.timeout = TU_MS;
-            rt = goc_spawn(ts_recv, &r);
+    goc_chan *ch = goc_chan_make(sizeof(int), 0);
+    TU_CHECK(ch != NULL);
+    if (ch == NULL)
+        return 0;
+    unsigned h = (unsigned)(it * 2654435761u) ^ (unsigned)lane;
+    ts_op r = {.ch = ch, .got = -1, .rc = 1, .timeout = touts[h % 5]};
+    ts_op w = {.ch = ch, .val = (int)(lane * ls->iters + it) + 1, .rc = 1,
+               .timeout = touts[(h / 5) % 5]};
+    /* the both-zero pair can never meet; make one side wait */
+    if (r.timeout == 0 && w.timeout == 0)
+        w.timeout = 200000;
+    goc_task *rt, *wt;
+    int late = it % 37 == 7;
+    if (late) {
+        /* The select is parked with a 1 ms timeout; we hand it the
+         * value, then hold the worker until the timer is due before it
+         * can run: the value won, the timeout must lose. */
+        r.timeout = TU_MS;
+        rt = goc_spawn(ts_recv, &r);
+        goc_yield();
+        goc_yield();
+        w.rc = goc_chan_trysend(ch, &w.val);
+        tu_spin_ns(2 * TU_MS);
+        wt = NULL;
+    } else if (h & 64) {
+        rt = goc_spawn(ts_recv, &r);
+        for (unsigned y = 0; y < (h >> 8) % 3; y++)
             goc_yield();
+        wt = goc_spawn(ts_send, &w);
+    } else {
+        wt = goc_spawn(ts_send, &w);
+        for (unsigned y = 0; y < (h >> 8) % 3; y++)
             goc_yield();
-            w.rc = goc_chan_trysend(ch, &w.val);
-            tu_spin_ns(2 * TU_MS);
-            wt = NULL;
-        } else if (h & 64) {
-            rt = goc_spawn(ts_recv, &r);
-            for (unsigned y = 0; y < (h >> 8) % 3; y++)
-                goc_yield();
-            wt = goc_spawn(ts_send, &w);
-        } else {
-            wt = goc_spawn(ts_send, &w);
-            for (unsigned y = 0; y < (h >> 8) % 3; y++)
-                goc_yield();
-            rt = goc_spawn(ts_recv, &r);
-        }
-        TU_CHECK(rt != NULL && (wt != NULL || late));
-        int cancelled = (it % 7 == 3) && rt;
-        if (cancelled) {
-            goc_yield();
-            goc_cancel(rt);
-        }
-        if (rt)
-            goc_join(rt, NULL);
-        if (wt)
-            TU_CHECK_INT_EQ(goc_join(wt, NULL), 0);
-        int rok = r.rc == 0, wok = w.rc == 0;
-        int rgood = rok || r.rc == GOC_ETIMEDOUT || r.rc == GOC_EAGAIN ||
-                    (cancelled && r.rc == GOC_ECANCELED);
-        int wgood = wok || w.rc == GOC_ETIMEDOUT || w.rc == GOC_EAGAIN;
-        if (!rgood || !wgood || rok != wok || (rok && r.got != w.val) ||
-            (!rok && r.got != -1)) {
-            atomic_fetch_add(&s->bad, 1);
-            tu_check_failed(__FILE__, __LINE__,
-                            "lane %d iter %ld: send rc %d (timeout %lld), recv rc "
-                            "%d (timeout %lld%s) got %d want %d",
-                            lane, it, w.rc, (long long)w.timeout, r.rc,
-                            (long long)r.timeout, cancelled ? ", cancelled" : "",
-                            r.got, w.val);
-        }
-        if (rok)
-            atomic_fetch_add(&s->delivered, 1);
-        else if (r.rc == GOC_ECANCELED)
-            atomic_fetch_add(&s->cancelled, 1);
-        else
-            atomic_fetch_add(&s->missed, 1);
-        /* nobody is left waiting on it */
-        TU_CHECK_INT_EQ(goc_chan_free(ch), 0);
+        rt = goc_spawn(ts_recv, &r);
     }
-    goc_wg_done(s->wg);
-}
-
-static void main_timeout_race(void *arg)
-{
-    tr_state *s = arg;
-    g_tr = s;
-    s->wg = goc_wg_new();
-    TU_CHECK(s->wg != NULL);
-    if (s->wg == NULL)
-        return;
-    goc_wg_add(s->wg, CR_LANES);
-    for (int i = 0; i < CR_LANES; i++) {
-        s->lane_ids[i] = i;
-        TU_CHECK_INT_EQ(goc_go(tr_lane, &s->lane_ids[i]), 0);
+    TU_CHECK(rt != NULL && (wt != NULL || late));
+    int cancelled = (it % 7 == 3) && rt;
+    if (cancelled) {
+        goc_yield();
+        goc_cancel(rt);
     }
-    TU_CHECK_INT_EQ(goc_wg_wait(s->wg), 0);
-    goc_wg_free(s->wg);
+    if (rt)
+        goc_join(rt, NULL);
+    if (wt)
+        TU_CHECK_INT_EQ(goc_join(wt, NULL), 0);
+    int rok = r.rc == 0, wok = w.rc == 0;
+    int rgood = rok || r.rc == GOC_ETIMEDOUT || r.rc == GOC_EAGAIN ||
+                (cancelled && r.rc == GOC_ECANCELED);
+    int wgood = wok || w.rc == GOC_ETIMEDOUT || w.rc == GOC_EAGAIN;
+    if (!rgood || !wgood || rok != wok || (rok && r.got != w.val) ||
+        (!rok && r.got != -1)) {
+        tu_lanes_count(ls, lane, TR_BAD);
+        tu_check_failed(__FILE__, __LINE__,
+                        "lane %d iter %ld: send rc %d (timeout %lld), recv rc "
+                        "%d (timeout %lld%s) got %d want %d",
+                        lane, it, w.rc, (long long)w.timeout, r.rc,
+                        (long long)r.timeout, cancelled ? ", cancelled" : "",
+                        r.got, w.val);
+    }
+    if (rok)
+        tu_lanes_count(ls, lane, TR_DELIVERED);
+    else if (r.rc == GOC_ECANCELED)
+        tu_lanes_count(ls, lane, TR_CANCELLED);
+    else
+        tu_lanes_count(ls, lane, TR_MISSED);
+    /* nobody is left waiting on it */
+    TU_CHECK_INT_EQ(goc_chan_free(ch), 0);
+    return 1;
 }
 
 static void test_timeout_race_accounting(void **state)
 {
     (void)state;
-    tr_state s;
-    memset(&s, 0, sizeof s);
-    s.iters = TU_SCALE(20000) / CR_LANES;
-    TU_RUN(NULL, main_timeout_race, &s);
-    assert_int_equal(atomic_load(&s.bad), 0);
-    assert_int_equal(atomic_load(&s.delivered) + atomic_load(&s.missed) +
-                         atomic_load(&s.cancelled),
-                     s.iters * CR_LANES);
-    if (atomic_load(&s.delivered) == 0 || atomic_load(&s.missed) == 0)
+    static const int race_ends[] = {TR_DELIVERED, TR_MISSED, TR_CANCELLED};
+    tu_lanes ls;
+    tu_lanes_init(&ls, &(tu_lanes_spec){.name = "timeout race",
+                                        .count = CR_LANES,
+                                        .iters = TU_SCALE(20000) / CR_LANES,
+                                        .step = tr_step,
+                                        .outcome_names = tr_outcome_names,
+                                        .outcomes = TR_OUTCOMES});
+    TU_RUN(NULL, tu_lanes_main, &ls);
+    tu_lanes_assert_never(&ls, TR_BAD);
+    tu_lanes_assert_each_iteration_once(&ls, race_ends, 3);
+    long delivered = tu_lanes_total(&ls, TR_DELIVERED);
+    long missed = tu_lanes_total(&ls, TR_MISSED);
+    if (delivered == 0 || missed == 0)
         fail_msg("the race never went both ways (delivered %ld, missed %ld)",
-                 atomic_load(&s.delivered), atomic_load(&s.missed));
+                 delivered, missed);
 }
 
 /* ---------------------------------------------- outside any coroutine */

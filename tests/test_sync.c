@@ -6,6 +6,7 @@
  */
 #include "test_util.h"
 #include "tu_whitebox.h"
+#include "tu_lanes.h"
 
 /* --------------------------------------------------------------- helpers */
 
@@ -66,71 +67,76 @@ static int lk_wait_parked(lk_arg *a, goc_task *t)
 
 /* ----------------------------------------------------- mutual exclusion */
 
+/* MX_N lanes (tu_lanes.h) each increment a plain counter under the mutex,
+ * yielding while they hold it. */
 #define MX_N 8
 typedef struct {
     goc_mutex *m;
-    long iters;
     long counter; /* plain, guarded by m */
     atomic_int inside;
-    atomic_long overlap;
-    atomic_long errs;
-    goc_wg *wg;
 } mx_state;
 
-static mx_state *g_mx;
+enum mx_outcome { MX_INCREMENTED, MX_LOCK_FAILED, MX_UNLOCK_FAILED, MX_OVERLAP, MX_OUTCOMES };
 
-static void mx_worker(void *arg)
+static const char *const mx_outcome_names[MX_OUTCOMES] = {
+    "incremented", "lock failed", "unlock failed", "overlap",
+};
+
+static int mx_step(tu_lanes *ls, int lane, long i)
 {
-    (void)arg;
-    mx_state *s = g_mx;
-    for (long i = 0; i < s->iters; i++) {
-        if (goc_mutex_lock(s->m) != 0) {
-            atomic_fetch_add(&s->errs, 1);
-            continue;
-        }
-        if (atomic_fetch_add(&s->inside, 1) != 0)
-            atomic_fetch_add(&s->overlap, 1);
-        long v = s->counter;
-        goc_yield(); /* others run while we hold it */
-        s->counter = v + 1;
-        atomic_fetch_sub(&s->inside, 1);
-        if (goc_mutex_unlock(s->m) != 0)
-            atomic_fetch_add(&s->errs, 1);
-        if (i % 3 == 0)
-            goc_yield();
+    mx_state *s = ls->ctx;
+    if (goc_mutex_lock(s->m) != 0) {
+        tu_lanes_count(ls, lane, MX_LOCK_FAILED);
+        return 1;
     }
-    goc_wg_done(s->wg);
+    if (atomic_fetch_add(&s->inside, 1) != 0)
+        tu_lanes_count(ls, lane, MX_OVERLAP);
+    long v = s->counter;
+    goc_yield(); /* others run while we hold it */
+    s->counter = v + 1;
+    tu_lanes_count(ls, lane, MX_INCREMENTED);
+    atomic_fetch_sub(&s->inside, 1);
+    if (goc_mutex_unlock(s->m) != 0)
+        tu_lanes_count(ls, lane, MX_UNLOCK_FAILED);
+    if (i % 3 == 0)
+        goc_yield();
+    return 1;
 }
 
 static void main_mutex_exclusion(void *arg)
 {
-    mx_state *s = arg;
-    g_mx = s;
+    tu_lanes *ls = arg;
+    mx_state *s = ls->ctx;
     s->m = goc_mutex_new();
-    s->wg = goc_wg_new();
-    TU_CHECK(s->m && s->wg);
-    if (!s->m || !s->wg)
+    TU_CHECK(s->m != NULL);
+    if (!s->m)
         return;
-    goc_wg_add(s->wg, MX_N);
-    for (int i = 0; i < MX_N; i++)
-        TU_CHECK_INT_EQ(goc_go(mx_worker, NULL), 0);
-    TU_CHECK_INT_EQ(goc_wg_wait(s->wg), 0);
+    tu_lanes_run(ls);
     TU_CHECK_INT_EQ(goc_mutex_trylock(s->m), 0); /* left unlocked */
     TU_CHECK_INT_EQ(goc_mutex_unlock(s->m), 0);
     TU_CHECK_INT_EQ(goc_mutex_free(s->m), 0);
-    goc_wg_free(s->wg);
 }
 
 static void test_mutex_mutual_exclusion(void **state)
 {
     (void)state;
+    static const int iteration_ends[] = {MX_INCREMENTED, MX_LOCK_FAILED};
     mx_state s;
     memset(&s, 0, sizeof s);
-    s.iters = TU_SCALE(5000);
-    TU_RUN(NULL, main_mutex_exclusion, &s);
-    assert_int_equal(atomic_load(&s.errs), 0);
-    assert_int_equal(atomic_load(&s.overlap), 0);
-    assert_int_equal(s.counter, MX_N * s.iters);
+    tu_lanes ls;
+    tu_lanes_init(&ls, &(tu_lanes_spec){.name = "mutex exclusion",
+                                        .count = MX_N,
+                                        .iters = TU_SCALE(5000),
+                                        .step = mx_step,
+                                        .ctx = &s,
+                                        .outcome_names = mx_outcome_names,
+                                        .outcomes = MX_OUTCOMES});
+    TU_RUN(NULL, main_mutex_exclusion, &ls);
+    tu_lanes_assert_never(&ls, MX_LOCK_FAILED);
+    tu_lanes_assert_never(&ls, MX_UNLOCK_FAILED);
+    tu_lanes_assert_never(&ls, MX_OVERLAP);
+    tu_lanes_assert_each_iteration_once(&ls, iteration_ends, 2);
+    assert_int_equal(s.counter, MX_N * ls.iters);
 }
 
 /* ---------------------------------------------------- FIFO hand-off */
@@ -445,70 +451,76 @@ static void test_sem_handoff_cancel_race(void **state)
 
 /* ------------------------------------------------------- semaphores */
 
+/* SM_N lanes (tu_lanes.h) each take one of SM_K permits per round, hold
+ * it across a yield or a sleep, and give it back. */
 #define SM_N 20
 #define SM_K 3
 typedef struct {
     goc_sem *s;
-    int rounds;
     atomic_int inside;
     atomic_int max_inside;
-    atomic_long errs;
-    goc_wg *wg;
 } sm_state;
 
-static sm_state *g_sm;
+enum sm_outcome { SM_HELD, SM_ACQUIRE_FAILED, SM_RELEASE_FAILED, SM_OUTCOMES };
 
-static void sm_worker(void *arg)
+static const char *const sm_outcome_names[SM_OUTCOMES] = {
+    "held", "acquire failed", "release failed",
+};
+
+static int sm_step(tu_lanes *ls, int lane, long r)
 {
-    long id = (long)(intptr_t)arg;
-    sm_state *s = g_sm;
-    for (int r = 0; r < s->rounds; r++) {
-        if (goc_sem_acquire(s->s) != 0) {
-            atomic_fetch_add(&s->errs, 1);
-            continue;
-        }
-        int cur = atomic_fetch_add(&s->inside, 1) + 1;
-        int mx = atomic_load(&s->max_inside);
-        while (cur > mx && !atomic_compare_exchange_weak(&s->max_inside, &mx, cur)) {
-        }
-        if ((r + id) % 4 == 0)
-            goc_sleep(100000);
-        else
-            goc_yield();
-        atomic_fetch_sub(&s->inside, 1);
-        if (goc_sem_release(s->s) != 0)
-            atomic_fetch_add(&s->errs, 1);
+    sm_state *s = ls->ctx;
+    if (goc_sem_acquire(s->s) != 0) {
+        tu_lanes_count(ls, lane, SM_ACQUIRE_FAILED);
+        return 1;
     }
-    goc_wg_done(s->wg);
+    int cur = atomic_fetch_add(&s->inside, 1) + 1;
+    int mx = atomic_load(&s->max_inside);
+    while (cur > mx && !atomic_compare_exchange_weak(&s->max_inside, &mx, cur)) {
+    }
+    if ((r + lane) % 4 == 0)
+        goc_sleep(100000);
+    else
+        goc_yield();
+    tu_lanes_count(ls, lane, SM_HELD);
+    atomic_fetch_sub(&s->inside, 1);
+    if (goc_sem_release(s->s) != 0)
+        tu_lanes_count(ls, lane, SM_RELEASE_FAILED);
+    return 1;
 }
 
 static void main_sem_limit(void *arg)
 {
-    sm_state *s = arg;
-    g_sm = s;
+    tu_lanes *ls = arg;
+    sm_state *s = ls->ctx;
     s->s = goc_sem_new(SM_K);
-    s->wg = goc_wg_new();
-    TU_CHECK(s->s && s->wg);
-    if (!s->s || !s->wg)
+    TU_CHECK(s->s != NULL);
+    if (!s->s)
         return;
     TU_CHECK_INT_EQ(goc_sem_value(s->s), SM_K);
-    goc_wg_add(s->wg, SM_N);
-    for (int i = 0; i < SM_N; i++)
-        TU_CHECK_INT_EQ(goc_go(sm_worker, (void *)(intptr_t)i), 0);
-    TU_CHECK_INT_EQ(goc_wg_wait(s->wg), 0);
+    tu_lanes_run(ls);
     TU_CHECK_INT_EQ(goc_sem_value(s->s), SM_K);
     TU_CHECK_INT_EQ(goc_sem_free(s->s), 0);
-    goc_wg_free(s->wg);
 }
 
 static void test_sem_limits_holders(void **state)
 {
     (void)state;
+    static const int round_ends[] = {SM_HELD, SM_ACQUIRE_FAILED};
     sm_state s;
     memset(&s, 0, sizeof s);
-    s.rounds = 30;
-    TU_RUN(NULL, main_sem_limit, &s);
-    assert_int_equal(atomic_load(&s.errs), 0);
+    tu_lanes ls;
+    tu_lanes_init(&ls, &(tu_lanes_spec){.name = "semaphore limit",
+                                        .count = SM_N,
+                                        .iters = 30,
+                                        .step = sm_step,
+                                        .ctx = &s,
+                                        .outcome_names = sm_outcome_names,
+                                        .outcomes = SM_OUTCOMES});
+    TU_RUN(NULL, main_sem_limit, &ls);
+    tu_lanes_assert_never(&ls, SM_ACQUIRE_FAILED);
+    tu_lanes_assert_never(&ls, SM_RELEASE_FAILED);
+    tu_lanes_assert_each_iteration_once(&ls, round_ends, 2);
     assert_int_equal(atomic_load(&s.inside), 0);
     /* never more than K, and K were reached */
     assert_int_equal(atomic_load(&s.max_inside), SM_K);
