@@ -107,9 +107,8 @@ int goc_chan_close(goc_chan *ch)
         return GOC_ECLOSED;
     }
     ch->closed = 1;
-    /* Claim every waiter now; make them runnable once unlocked. Claimed
-     * coroutines are parked, so their next links are free to use. */
-    goc_co *wake = NULL;
+    /* Claim every waiter now; make them runnable once unlocked. */
+    goc_wakeq wake = { 0 };
     int64_t uncount = 0;
     goc_waitq *queues[2] = { &ch->recvq, &ch->sendq };
     for (int q = 0; q < 2; q++) {
@@ -120,16 +119,11 @@ int goc_chan_close(goc_chan *ch)
             sg->fired = 1;
             sg->closed = 1;
             uncount += count_of(sg);
-            sg->w.co->next = wake;
-            wake = sg->w.co;
+            goc__wakeq_add(&wake, sg->w.co);
         }
     }
     chan_unlock(ch, uncount);
-    while (wake) {
-        goc_co *next = wake->next;
-        goc__ready(wake, 0);
-        wake = next;
-    }
+    goc__wakeq_ready(&wake, 0);
     return 0;
 }
 

@@ -42,15 +42,7 @@ static int wait_for_handoff(goc_spin *lock, goc_waitq *q, goc_co *self, const ch
         return GOC_ECANCELED;
     }
     goc_waiter me = { .co = self };
-    goc__waitq_push(q, &me);
-    goc__spin_unlock(lock);
-    int reason = goc__park(self);
-    if (reason == GOC_WS_WOKEN)
-        return 0;
-    goc__spin_lock(lock);
-    goc__waitq_remove(q, &me);
-    goc__spin_unlock(lock);
-    return goc__ws_to_err(reason);
+    return goc__ws_to_err(goc__waitq_park(q, &me, lock, INT64_MAX));
 }
 
 /* ----------------------------------------------------------------- mutex */

@@ -27,8 +27,8 @@
 
 typedef enum goc_lock_rank {
     GOC_RANK_NONE = 0,
-    GOC_RANK_GEN,       /* a generator (chan/gen.c): claims under it, wakes after */
-    GOC_RANK_TASKSET,   /* goc_wait_first & co (chan/task.c): hang watches under it */
+    GOC_RANK_GEN,       /* a generator (asyncio/gen.c): claims under it, wakes after */
+    GOC_RANK_TASKSET,   /* goc_wait_first & co (asyncio/task.c): hang watches under it */
     GOC_RANK_WATCH,     /* a task's watch list: watch fns wake waiters under it */
     GOC_RANK_TIMERS,    /* a worker's timer heap: goc_after sends on a channel under it */
     GOC_RANK_CHAN,      /* channels, several in address order (select) */

@@ -45,7 +45,7 @@
  * the reserve; the join word is lock-free (NONE ->
  * joiner -> DONE, or NONE -> DONE).
  *
- * Watchers (for chan/task.c: gather, wait_first, wait_for): a task's
+ * Watchers (for asyncio/task.c: gather, wait_first, wait_for): a task's
  * watch_lock guards its list of goc_watch. A watch is hung only while the
  * join word is not DONE (checked under the lock); the exit publishes DONE
  * before taking the lock, then calls every hung watch's fn under it and

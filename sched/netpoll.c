@@ -8,7 +8,7 @@
  * Design (Go's netpoller, hosted by libuv's loops): a socket is added to
  * one edge-triggered epoll set once, when it is opened, for reading and
  * writing. A call tries its system call first and parks only on EAGAIN.
- * One idle worker at a time, the poller (sched.c), watches the epoll set's
+ * One idle worker at a time, the poller (idle.c), watches the epoll set's
  * fd from its libuv loop (a uv_poll_t), so while it is blocked in uv_run
  * it wakes for sockets as it does for timers, thread-pool completions and
  * wake-ups; the other idle workers sleep on their own loops and are not
@@ -207,41 +207,30 @@ void goc__pollfd_unref(goc_pollfd *pfd)
 
 /* An edge for dir: wake every waiter (each retries its call), or remember
  * it for the next one. Called with pfd->lock held; claimed coroutines are
- * chained on *wake to be made runnable after unlocking. */
-static void edge_locked(goc_pollfd *pfd, int dir, goc_co **wake)
+ * added to *wake, to be made runnable after unlocking. */
+static void edge_locked(goc_pollfd *pfd, int dir, goc_wakeq *wake)
 {
     goc_waiter *w;
     int woke = 0;
     while ((w = goc__waitq_claim(&pfd->waiters[dir]))) {
-        w->co->next = *wake; /* claimed, so parked: its link is free */
-        *wake = w->co;
+        goc__wakeq_add(wake, w->co);
         woke = 1;
     }
     if (!woke)
         pfd->ready[dir] = 1;
 }
 
-static void ready_all(goc_co *wake)
-{
-    while (wake) {
-        goc_co *next = wake->next;
-        goc__ready(wake, 0);
-        wake = next;
-    }
-}
-
 /* Harvested waiters join w's ring without a wake-up each: the harvester
  * runs them itself, and another worker is woken only for a backlog (at 2
  * workers, a wake-up per socket event more than doubled the echo server's
  * CPU per round trip and halved its throughput). */
-static int ready_harvested(goc_runtime *rt, goc_worker *w, goc_co *wake)
+static int ready_harvested(goc_runtime *rt, goc_worker *w, goc_wakeq *wake)
 {
     int n = 0, woke = 0;
+    goc_co *co;
     if (!w) { /* the monitor: to the global queue, counted in rt->xstats */
-        while (wake) {
-            goc_co *next = wake->next;
-            woke += goc__enqueue_global(rt, wake);
-            wake = next;
+        while ((co = goc__wakeq_pop(wake))) {
+            woke += goc__enqueue_global(rt, co);
             n++;
         }
         atomic_fetch_add_explicit(&rt->xstats.netpoll_polls, 1, memory_order_relaxed);
@@ -250,10 +239,8 @@ static int ready_harvested(goc_runtime *rt, goc_worker *w, goc_co *wake)
                                   memory_order_relaxed);
         return n;
     }
-    while (wake) {
-        goc_co *next = wake->next;
-        goc__enqueue_quiet(w, wake);
-        wake = next;
+    while ((co = goc__wakeq_pop(wake))) {
+        goc__enqueue_quiet(w, co);
         n++;
     }
     woke = goc__share_backlog(w);
@@ -267,7 +254,7 @@ int goc__netpoll_harvest(goc_runtime *rt, goc_worker *w)
     struct epoll_event evs[HARVEST_MAX];
     int64_t since = goc__tracing() ? goc__trace_region_begin() : 0;
     int n = epoll_wait(rt->np->epfd, evs, HARVEST_MAX, 0);
-    goc_co *wake = NULL;
+    goc_wakeq wake = { 0 };
     for (int i = 0; i < n; i++) {
         goc_pollfd *pfd = evs[i].data.ptr;
         uint32_t e = evs[i].events;
@@ -281,12 +268,27 @@ int goc__netpoll_harvest(goc_runtime *rt, goc_worker *w)
     if (w)
         atomic_store_explicit(&w->nharvest, atomic_load_explicit(&w->nharvest, memory_order_relaxed) + 1,
                               memory_order_relaxed);
-    int ready = ready_harvested(rt, w, wake);
+    int ready = ready_harvested(rt, w, &wake);
     goc__trace_region_end(since, ready ? "netpoll" : NULL, "ready", ready);
     return ready;
 }
 
 /* ------------------------------------------------------------------ wait */
+
+/* pfd->lock held and the park begun: wait for an edge, the deadline, a
+ * close or a cancel (the lock is released here). Counted in nfd_waiting
+ * from before the lock is released, so the deadlock check never finds
+ * this coroutine parked and uncounted. */
+static int park_for_edge(goc_pollfd *pfd, int dir, io_waiter *me, int64_t deadline)
+{
+    goc_runtime *rt = goc__worker()->rt;
+    atomic_fetch_add_explicit(&rt->nfd_waiting, 1, memory_order_relaxed);
+    int reason = goc__waitq_park(&pfd->waiters[dir], &me->w, &pfd->lock, deadline);
+    atomic_fetch_sub(&rt->nfd_waiting, 1); /* seq_cst: see deadlock.c */
+    if (reason == GOC_WS_WOKEN)
+        return me->closed ? GOC_ECLOSED : 0; /* our claimer took us off the queue */
+    return goc__ws_to_err(reason);
+}
 
 int goc__pollfd_wait(goc_pollfd *pfd, int dir, int64_t deadline)
 {
@@ -306,31 +308,17 @@ int goc__pollfd_wait(goc_pollfd *pfd, int dir, int64_t deadline)
         err = GOC_EAGAIN;
     } else if ((err = goc__park_begin_on(self, dir == GOC_IO_READ ? "socket read" : "socket write",
                                              GOC_WAIT_FD, pfd, (int64_t)pfd->fd << 1 | (dir != GOC_IO_READ))) == 0) {
-        goc__waitq_push(&pfd->waiters[dir], &me.w);
-        goc__spin_unlock(&pfd->lock);
-        goto park;
+        return park_for_edge(pfd, dir, &me, deadline);
     }
     goc__spin_unlock(&pfd->lock);
     return err;
-
-park:;
-    goc_runtime *rt = goc__worker()->rt;
-    atomic_fetch_add_explicit(&rt->nfd_waiting, 1, memory_order_relaxed);
-    int reason = goc__park_until(self, deadline);
-    atomic_fetch_sub(&rt->nfd_waiting, 1); /* seq_cst: see deadlocked_now (sched.c) */
-    if (reason == GOC_WS_WOKEN)
-        return me.closed ? GOC_ECLOSED : 0; /* our claimer took us off the queue */
-    goc__spin_lock(&pfd->lock);
-    goc__waitq_remove(&pfd->waiters[dir], &me.w);
-    goc__spin_unlock(&pfd->lock);
-    return goc__ws_to_err(reason);
 }
 
 /* ----------------------------------------------------------------- close */
 
 void goc__pollfd_close(goc_pollfd *pfd)
 {
-    goc_co *wake = NULL;
+    goc_wakeq wake = { 0 };
     goc__spin_lock(&pfd->lock);
     if (pfd->closed) {
         goc__spin_unlock(&pfd->lock);
@@ -341,11 +329,10 @@ void goc__pollfd_close(goc_pollfd *pfd)
         goc_waiter *w;
         while ((w = goc__waitq_claim(&pfd->waiters[dir]))) {
             ((io_waiter *)w)->closed = 1;
-            w->co->next = wake;
-            wake = w->co;
+            goc__wakeq_add(&wake, w->co);
         }
     }
     goc__spin_unlock(&pfd->lock);
-    ready_all(wake);
+    goc__wakeq_ready(&wake, 0);
     goc__pollfd_unref(pfd);
 }

@@ -4,7 +4,7 @@
 #ifndef GOC_NETPOLL_H
 #define GOC_NETPOLL_H
 
-#include "runtime.h"
+#include "park.h"
 
 enum { GOC_IO_READ = 0, GOC_IO_WRITE = 1 };
 

@@ -70,7 +70,7 @@ goc_waiter *goc__waitq_claim(goc_waitq *q);
 /* ------------------------------------------------------- task watchers */
 
 /* Waiting on a task without being its joiner: goc_gather, goc_wait_first,
- * goc_wait_for (chan/task.c) hang a goc_watch on each task they wait for,
+ * goc_wait_for (asyncio/task.c) hang a goc_watch on each task they wait for,
  * in their own memory. When the task returns, goc__co_finish calls fn(w)
  * once for every watch still hung, under the task's watch_lock, after its
  * result, err and the DONE join word are published; fn runs in scheduler
@@ -91,6 +91,20 @@ void goc__watch_remove(goc_watch *w);
 /* A returned task's outcome: its goc_fail error, GOC_ECANCELED if a cancel
  * was pending when it returned, else 0. */
 int  goc__task_err(const goc_co *task);
+/* The same, with its return value in *result (if result). */
+static inline int goc__task_outcome(const goc_co *task, void **result)
+{
+    if (result)
+        *result = task->result;
+    return goc__task_err(task);
+}
+/* task has returned: its join word is DONE (acquire: released after its
+ * result and error were written). */
+static inline int goc__task_returned(const goc_co *task)
+{
+    return atomic_load_explicit(&task->join, memory_order_acquire) == GOC_JOIN_DONE;
+}
+
 /* ---------------------------------------------------------------- timers */
 
 typedef struct goc_timer goc_timer;
@@ -165,6 +179,62 @@ void goc__cancel_co(goc_co *co);
 
 uint32_t goc__rand(void);              /* per-worker xorshift */
 void goc__chaos_pause(void);           /* GOC_CHAOS: maybe stall here (chaos.c) */
+
+/* -------------------------------------------- the waits of wait queues */
+
+/* The wait of every object guarded by a goc_spin (queue, event, mutex,
+ * semaphore, socket): self has begun its park (goc__park_begin*), lock is
+ * held and guards q. Queue w (w->co is self), release the lock, park
+ * until a waker claims w or deadline (INT64_MAX: none) passes; if
+ * something else ended the wait, take w off q under the lock (a waker
+ * that lost the claim may have done it already). Returns the wake reason:
+ * GOC_WS_WOKEN means a waker claimed w, took it off q and may have left
+ * word in the waiter; the object is not ours to touch any more. Channels
+ * and WaitGroups wait in their own way because their lock is not a
+ * goc_spin: a bit of a word that also counts the operations in flight
+ * (chan.h, wg.c), released and uncounted in one atomic. */
+static inline int goc__waitq_park(goc_waitq *q, goc_waiter *w, goc_spin *lock, int64_t deadline)
+{
+    goc__waitq_push(q, w);
+    goc__spin_unlock(lock);
+    int reason = goc__park_until(w->co, deadline);
+    if (reason != GOC_WS_WOKEN) {
+        goc__spin_lock(lock);
+        goc__waitq_remove(q, w);
+        goc__spin_unlock(lock);
+    }
+    return reason;
+}
+
+/* Coroutines claimed under an object's lock, made runnable once it is
+ * released (so a woken coroutine never waits for the waker's lock, and
+ * cannot free the object before the waker's last touch). A stack linked
+ * through co->next: a claimed coroutine is parked, so its link is free. */
+typedef struct goc_wakeq { goc_co *top; } goc_wakeq;
+
+static inline void goc__wakeq_add(goc_wakeq *q, goc_co *co)
+{
+    co->next = q->top;
+    q->top = co;
+}
+
+static inline goc_co *goc__wakeq_pop(goc_wakeq *q)
+{
+    goc_co *co = q->top;
+    if (co)
+        q->top = co->next; /* read before it may run */
+    return co;
+}
+
+/* Make all of them runnable, the first one claimed last: into the next
+ * slot when first_next (it was handed something and should run next, as
+ * a channel hand-off), behind the ring otherwise. */
+static inline void goc__wakeq_ready(goc_wakeq *q, int first_next)
+{
+    goc_co *co;
+    while ((co = goc__wakeq_pop(q)))
+        goc__ready(co, first_next && !q->top);
+}
 
 /* -------------------------------------------------------------- spawning */
 

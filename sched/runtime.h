@@ -243,7 +243,7 @@ struct goc_worker {
     uint32_t tick;
     uint32_t next_streak;
     uint32_t rng;
-    uint64_t chaos_rng;           /* GOC_CHAOS: this worker's decisions (sched.c) */
+    uint64_t chaos_rng;           /* GOC_CHAOS: this worker's decisions (chaos.c) */
     int spinning;                 /* counted in rt->nspinning */
     goc_co_cache cocache;
     goc_stack_cache stacks;
@@ -324,12 +324,12 @@ struct goc_runtime {
     _Atomic int nidle;
     _Atomic int nspinning;
     /* Workers that left block_in_loop, ever: a deadlock check whose
-     * snapshot spans a change of it is void (sched.c, deadlocked_now). */
+     * snapshot spans a change of it is void (deadlock.c). */
     _Atomic uint64_t unblocks;
     /* The one worker whose loop watches the netpoller while it idles (Go:
      * one M at a time blocks in netpoll), or -1. Sticky: it stays with its
      * holder across busy spells; the monitor takes it back from a holder
-     * that neither idles nor harvests (sched.c, monitor.c). */
+     * that neither idles nor harvests (idle.c, monitor.c). */
     _Atomic int poller;
     uint64_t chaos;               /* GOC_CHAOS seed; 0: every decision as designed */
 

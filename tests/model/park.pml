@@ -44,7 +44,7 @@
  *                             resume, load wstate (acquire), not WAITING
  *   park_abort                sched/coro.c goc__park_abort (CAS WAITING ->
  *                             RUNNING, else park once); the users that abort
- *                             are chan/wg.c goc_wg_wait, chan/task.c
+ *                             are chan/wg.c goc_wg_wait, asyncio/task.c
  *                             multi-wait and goc_join; the model lets the
  *                             channel waiter abort too (a superset)
  *   unregister                chan/chan.c park_on_all's pass 3: under the

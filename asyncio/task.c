@@ -49,8 +49,7 @@ void *goc_fail(int err)
 
 int goc_done(goc_task *t)
 {
-    goc_co *co = (goc_co *)t;
-    return co && atomic_load_explicit(&co->join, memory_order_acquire) == GOC_JOIN_DONE;
+    return t && goc__task_returned((goc_co *)t);
 }
 
 /* -------------------------------------------------------- multi_wait */
@@ -349,9 +348,7 @@ int goc_gather(goc_task **tasks, size_t n, void **results, int *errs, int flags)
         }
         mw_settle(&m, (size_t)i);
         goc_co *t = (goc_co *)tasks[i];
-        int err = goc__task_err(t);
-        if (results)
-            results[i] = t->result;
+        int err = goc__task_outcome(t, results ? &results[i] : NULL);
         if (errs)
             errs[i] = err;
         m.ws[i].consumed = 1;
@@ -435,12 +432,12 @@ int goc_wait_for(goc_task *task, int64_t timeout_ns, void **result)
     if (rc < 0) { /* timed out (or timeout 0 and not done), or we were cancelled */
         goc__cancel_co(t);
         wait_returned_held(self, t, "wait_for: the task it cancelled");
-        rc = rc == GOC_ECANCELED ? GOC_ECANCELED : GOC_ETIMEDOUT;
-    } else {
-        rc = goc__task_err(t);
     }
-    if (result)
-        *result = t->result;
+    int err = goc__task_outcome(t, result); /* the result, whatever ended the wait */
+    if (rc < 0)
+        rc = rc == GOC_ECANCELED ? GOC_ECANCELED : GOC_ETIMEDOUT;
+    else
+        rc = err;
     release_handle(t);
     return rc;
 }
@@ -615,11 +612,8 @@ int goc_group_wait(goc_group *g)
     int cancelled = 1;
     if (goc__park_begin(self, "task group") == 0) {
         group_waiter me = { .w.co = self, .held = 0 };
-        goc__waitq_push(&g->waiters, &me.w);
-        goc__spin_unlock(&g->lock);
-        cancelled = goc__park(self) != GOC_WS_WOKEN;
+        cancelled = goc__waitq_park(&g->waiters, &me.w, &g->lock, INT64_MAX) != GOC_WS_WOKEN;
         goc__spin_lock(&g->lock);
-        goc__waitq_remove(&g->waiters, &me.w);
     }
     int rc = cancelled ? GOC_ECANCELED : g->err;
     if (cancelled && g->running > 0) {

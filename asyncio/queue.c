@@ -1,11 +1,10 @@
 /*
- * queue.c - goc_queue (asyncio.Queue) and goc_event (asyncio.Event).
+ * queue.c - goc_queue (asyncio.Queue).
  *
  * Owns: a queue's ring buffer (grown on demand, up to maxsize elements;
  * unbounded when maxsize is 0), its queues of parked getters, putters and
- * joiners, and the put / get / task_done counters; an event's flag and its
- * queue of parked waiters. Waiters (qwaiter) live on the parked
- * coroutine's stack.
+ * joiners, and the put / get / task_done counters. Waiters (qwaiter.h)
+ * live on the parked coroutine's stack.
  *
  * Exactly once, as in chan.c: whoever completes a parked operation first
  * takes its waiter off the queue and claims its coroutine (goc__claim);
@@ -34,80 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "park.h"
-
-typedef struct qwaiter {
-    goc_waiter w;                 /* first: the wait queues link these */
-    void *dst;                    /* get: where the value goes (may be NULL) */
-    const void *src;              /* put: the value */
-    int status;                   /* set by the claimer: 0 or GOC_ECLOSED */
-} qwaiter;
-
-/* Claimed waiters to make runnable once the lock is released. */
-typedef struct wake_list {
-    goc_co *one;                  /* the common case: a single one */
-    qwaiter *more;                /* linked through w.next */
-} wake_list;
-
-static void wake_list_add(wake_list *l, qwaiter *qw)
-{
-    if (!l->one) {
-        l->one = qw->w.co;
-        return;
-    }
-    qw->w.next = (goc_waiter *)l->more;
-    l->more = qw;
-}
-
-static void wake_list_run(wake_list *l)
-{
-    qwaiter *qw = l->more;
-    while (qw) {
-        qwaiter *next = (qwaiter *)qw->w.next; /* read before it may run */
-        goc__ready(qw->w.co, 0);
-        qw = next;
-    }
-    if (l->one)
-        goc__ready(l->one, 1);
-}
-
-/* Claim every waiter of q with the given status (close, set, join). */
-static void claim_all(goc_waitq *q, int status, size_t *nparked, wake_list *l)
-{
-    goc_waiter *w;
-    while ((w = goc__waitq_claim(q))) {
-        qwaiter *qw = (qwaiter *)w;
-        qw->status = status;
-        (*nparked)--;
-        wake_list_add(l, qw);
-    }
-}
-
-
-/* The wait of a blocking call: lock held on entry, released on return.
- * 0 or the waker's status once claimed, else GOC_ETIMEDOUT / GOC_ECANCELED
- * (nothing moved for us then). */
-static int wait_on(goc_spin *lock, goc_waitq *q, size_t *nparked, qwaiter *me, goc_co *self,
-                   int64_t deadline, const char *what, const void *obj)
-{
-    if (goc__park_begin_on(self, what, GOC_WAIT_OTHER, obj, 0) != 0) {
-        goc__spin_unlock(lock);
-        return GOC_ECANCELED;
-    }
-    me->w.co = self;
-    me->status = 0;
-    goc__waitq_push(q, &me->w);
-    (*nparked)++;
-    goc__spin_unlock(lock);
-    int reason = goc__park_until(self, deadline);
-    if (reason == GOC_WS_WOKEN)
-        return me->status; /* claimed: the object is not ours to touch any more */
-    goc__spin_lock(lock);
-    goc__waitq_remove(q, &me->w); /* no-op if a waker dropped us */
-    (*nparked)--;
-    goc__spin_unlock(lock);
-    return goc__ws_to_err(reason);
-}
+#include "qwaiter.h"
 
 /* --------------------------------------------------------------- queue */
 
@@ -230,7 +156,7 @@ int goc_queue_put(goc_queue *q, const void *elem, int64_t timeout_ns)
         return timeout_ns == 0 ? GOC_EAGAIN : GOC_EPERM;
     }
     qwaiter me = { .src = elem }; /* a get that claims us counts our element */
-    return wait_on(&q->lock, &q->putters, &q->nparked, &me, self, deadline, "queue put", q);
+    return goc__qw_wait(&q->lock, &q->putters, &q->nparked, &me, self, deadline, "queue put", q);
 }
 
 int goc_queue_get(goc_queue *q, void *elem, int64_t timeout_ns)
@@ -266,14 +192,14 @@ int goc_queue_get(goc_queue *q, void *elem, int64_t timeout_ns)
         return timeout_ns == 0 ? GOC_EAGAIN : GOC_EPERM;
     }
     qwaiter me = { .dst = elem };
-    return wait_on(&q->lock, &q->getters, &q->nparked, &me, self, deadline, "queue get", q);
+    return goc__qw_wait(&q->lock, &q->getters, &q->nparked, &me, self, deadline, "queue get", q);
 }
 
 int goc_queue_task_done(goc_queue *q)
 {
     if (!q)
         return GOC_EINVAL;
-    wake_list l = { 0 };
+    goc_wakeq l = { 0 };
     goc__spin_lock(&q->lock);
     if (q->undone == 0) {
         goc__spin_unlock(&q->lock);
@@ -281,9 +207,9 @@ int goc_queue_task_done(goc_queue *q)
     }
     q->undone--;
     if (--q->unfinished == 0)
-        claim_all(&q->joiners, 0, &q->nparked, &l);
+        goc__qw_claim_all(&q->joiners, 0, &q->nparked, &l);
     goc__spin_unlock(&q->lock);
-    wake_list_run(&l);
+    goc__wakeq_ready(&l, 1);
     return 0;
 }
 
@@ -303,24 +229,24 @@ int goc_queue_join(goc_queue *q, int64_t timeout_ns)
         return timeout_ns == 0 ? GOC_EAGAIN : GOC_EPERM;
     }
     qwaiter me = { 0 };
-    return wait_on(&q->lock, &q->joiners, &q->nparked, &me, self, deadline, "queue join", q);
+    return goc__qw_wait(&q->lock, &q->joiners, &q->nparked, &me, self, deadline, "queue join", q);
 }
 
 int goc_queue_close(goc_queue *q)
 {
     if (!q)
         return GOC_EINVAL;
-    wake_list l = { 0 };
+    goc_wakeq l = { 0 };
     goc__spin_lock(&q->lock);
     if (q->closed) {
         goc__spin_unlock(&q->lock);
         return GOC_ECLOSED;
     }
     q->closed = 1;
-    claim_all(&q->getters, GOC_ECLOSED, &q->nparked, &l); /* the buffer is empty */
-    claim_all(&q->putters, GOC_ECLOSED, &q->nparked, &l); /* their values stay out */
+    goc__qw_claim_all(&q->getters, GOC_ECLOSED, &q->nparked, &l); /* the buffer is empty */
+    goc__qw_claim_all(&q->putters, GOC_ECLOSED, &q->nparked, &l); /* their values stay out */
     goc__spin_unlock(&q->lock);
-    wake_list_run(&l);
+    goc__wakeq_ready(&l, 1);
     return 0;
 }
 
@@ -345,87 +271,5 @@ int goc_queue_free(goc_queue *q)
         return GOC_EBUSY;
     free(q->buf);
     free(q);
-    return 0;
-}
-
-/* --------------------------------------------------------------- event */
-
-struct goc_event {
-    goc_spin lock;
-    int set;
-    size_t nparked;
-    goc_waitq waiters;
-};
-
-goc_event *goc_event_new(void)
-{
-    goc_event *e = calloc(1, sizeof(goc_event));
-    if (e)
-        goc__spin_init(&e->lock, GOC_RANK_SYNC);
-    return e;
-}
-
-int goc_event_set(goc_event *e)
-{
-    if (!e)
-        return GOC_EINVAL;
-    wake_list l = { 0 };
-    goc__spin_lock(&e->lock);
-    e->set = 1;
-    claim_all(&e->waiters, 0, &e->nparked, &l);
-    goc__spin_unlock(&e->lock);
-    wake_list_run(&l);
-    return 0;
-}
-
-int goc_event_clear(goc_event *e)
-{
-    if (!e)
-        return GOC_EINVAL;
-    goc__spin_lock(&e->lock);
-    e->set = 0;
-    goc__spin_unlock(&e->lock);
-    return 0;
-}
-
-int goc_event_is_set(goc_event *e)
-{
-    if (!e)
-        return 0;
-    goc__spin_lock(&e->lock);
-    int set = e->set;
-    goc__spin_unlock(&e->lock);
-    return set;
-}
-
-int goc_event_wait(goc_event *e, int64_t timeout_ns)
-{
-    if (!e)
-        return GOC_EINVAL;
-    int64_t deadline = goc__deadline_in(timeout_ns);
-    goc__spin_lock(&e->lock);
-    if (e->set) {
-        goc__spin_unlock(&e->lock);
-        return 0;
-    }
-    goc_co *self = goc__self();
-    if (timeout_ns == 0 || !self) {
-        goc__spin_unlock(&e->lock);
-        return timeout_ns == 0 ? GOC_EAGAIN : GOC_EPERM;
-    }
-    qwaiter me = { 0 };
-    return wait_on(&e->lock, &e->waiters, &e->nparked, &me, self, deadline, "event", e);
-}
-
-int goc_event_free(goc_event *e)
-{
-    if (!e)
-        return GOC_EINVAL;
-    goc__spin_lock(&e->lock);
-    int busy = e->nparked > 0;
-    goc__spin_unlock(&e->lock);
-    if (busy)
-        return GOC_EBUSY;
-    free(e);
     return 0;
 }

@@ -15,6 +15,7 @@
  * Locking: none of its own; the pollfd's lock guards the waiters.
  */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
