@@ -2,7 +2,7 @@
  * co.h - the coroutine struct (never installed).
  *
  * Owns the layout of goc_co, which is also the goc_task handle. Structs
- * come from slabs owned by the runtime (coro.c) and are recycled, never
+ * come from slabs owned by the runtime (copool.c) and are recycled, never
  * freed, until goc_run returns, so any pointer to one stays valid for the
  * whole run (shutdown and cancel rely on it). The hot half is two cache
  * lines (everything spawn and a switch touch; coro.c checks the size);
@@ -11,8 +11,8 @@
  * Who writes what: ctx, cur-state fields and the cold half belong to the
  * coroutine itself (or its spawner before it is queued); wstate, on_cpu,
  * refs, join and pinned are shared and only ever changed atomically, by
- * the protocols in park.h (parking), coro.c (exit and join) and dump.c
- * (pinning).
+ * the protocols in park.h and park.c (parking), coro.c (exit and join)
+ * and dump.c (pinning).
  */
 #ifndef GOC_CO_H
 #define GOC_CO_H
@@ -53,7 +53,7 @@ typedef struct goc_wait {         /* what itself is goc_co's wait_what */
 } goc_wait;
 
 /* A coroutine's cold half: what only diagnostics read. It lives in an
- * array beside its slab's structs (coro.c), one per struct, so that
+ * array beside its slab's structs (copool.c), one per struct, so that
  * spawning, running and ending a coroutine that never parks, is not named
  * and is not traced never touches it: with these fields inside goc_co
  * (200 bytes) goc-bench spawn, whose 10^6 queued coroutines each cost

@@ -1,49 +1,20 @@
 /*
- * coro.c - coroutine lifecycle and the park/wake primitive.
+ * coro.c - coroutine lifecycle and the public coroutine API.
  *
- * Owns: the coroutine struct pool (slabs of goc_co, a global free list,
- * and per-worker caches), the struct reserve kept between goc_run calls,
- * ids, names, and the public coroutine API (goc_go, goc_spawn, goc_join,
- * goc_cancel, goc_cancelled, goc_yield, goc_set_name and friends).
- *
- * The pool. Structs (128 bytes on x86-64: two cache lines) live in mmap'd
- * slabs, 64 KiB growing to 4 MiB, newest first in the slab list; each
- * slab ends with the array of their cold halves (goc_co_cold: the
- * details of a wait, the name, the trace's flow id), which only a park,
- * a name or the trace touches. A slab is carved in order, so
- * cos[n ..] are untouched zero memory (FREE, watch_lock unlocked), never
- * read, not even by goc__co_each_alive. Free structs are linked through
- * next, LIFO: a worker's cache (up to 64; when full it keeps its 32
- * warmest and gives the rest to the pool), then the pool's free list, in
- * the order they were freed, in batches as caches handed them over; a
- * cache refills with the top batch (the most recently freed) and carves
- * new structs only when the list is empty. goc__co_new sets the fields a coroutine needs and relies on the
- * free-state ones (life, refs, watch_lock, watchers, sanitizer state);
- * it never zeroes the struct.
- *
- * The reserve. Structs survive goc_run: when a run ends (every worker's
- * cache flushed back), the pool keeps its oldest slabs, up to CO_KEEP_MAX
- * structs, munmaps the newer ones, and moves the slab list and free list
- * into co_reserve (a static with its own mutex); the next goc_run adopts
- * them. If a struct is not on the free list then (a task never joined, or
- * slabs were unmapped), the free list is rebuilt with every kept struct
- * reset to the free state.
+ * Owns: a coroutine's life from goc__co_new to its last release (the
+ * structs themselves come from copool.c), ids, names, task watchers, and
+ * the public coroutine API (goc_go, goc_spawn, goc_join, goc_cancel,
+ * goc_cancelled, goc_yield, goc_set_name and friends). Parking is in
+ * park.c.
  *
  * Invariants:
- *   - a goc_co is never freed during a run: it goes back to a free list,
- *     so pointers held by wakers, cancellers and shutdown stay valid;
  *   - refs counts owners: 1 for the running coroutine, +1 for a task
  *     handle; the last release returns the struct to a free list;
- *   - life goes FREE -> ALIVE (created) -> DEAD (returned) -> FREE;
- *   - wstate is RUNNING while it runs; only the coroutine itself moves
- *     RUNNING -> WAITING (goc__park_begin); a waker moves WAITING -> reason
- *     by CAS, so exactly one wins; goc_cancel sets the sticky CANCEL bit and,
- *     if it finds WAITING, it alone finishes the wake-up.
+ *   - life goes FREE -> ALIVE (created) -> DEAD (returned) -> FREE.
  *
- * Locking: pool->lock guards the slab list, carving and the global free
- * list (taken in batches); caches are owner-only; co_reserve.lock guards
- * the reserve; the join word is lock-free (NONE ->
- * joiner -> DONE, or NONE -> DONE).
+ * Locking: the join word is lock-free (NONE -> joiner -> DONE, or
+ * NONE -> DONE); a worker takes ids from the runtime's id_gen by an
+ * atomic add, ID_BATCH at a time; watchers are below.
  *
  * Watchers (for asyncio/task.c: gather, wait_first, wait_for): a task's
  * watch_lock guards its list of goc_watch. A watch is hung only while the
@@ -52,246 +23,12 @@
  * empties the list, so no watch is missed or called twice and the list is
  * empty whenever the struct goes back to the pool.
  */
-#include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "runtime.h"
 
-#define CO_CACHE_MAX 64
-#define CO_CACHE_MOVE 32
 #define ID_BATCH 64
-#define CO_SLAB_FIRST ((size_t)64 << 10)
-#define CO_SLAB_MAX ((size_t)4 << 20)
-/* Structs kept across goc_run calls (about 100 MiB at most): as many as
- * goc-bench spawn on one worker has queued at once. */
-#define CO_KEEP_MAX ((size_t)1 << 20)
-
-/* ----------------------------------------------------------------- pool */
-
-static struct {
-    pthread_mutex_t lock;
-    int held;                     /* the fields below hold the last run's structs */
-    goc_co_slab *slabs;
-    goc_co *free_head;
-    size_t free_n, total;
-} co_reserve = { .lock = PTHREAD_MUTEX_INITIALIZER };
-
-void goc__co_pool_init(goc_co_pool *p)
-{
-    pthread_mutex_init(&p->lock, NULL);
-    p->slabs = NULL;
-    p->free_head = NULL;
-    p->free_n = p->total = 0;
-    pthread_mutex_lock(&co_reserve.lock);
-    if (co_reserve.held) {
-        p->slabs = co_reserve.slabs;
-        p->free_head = co_reserve.free_head;
-        p->free_n = co_reserve.free_n;
-        p->total = co_reserve.total;
-        co_reserve.held = 0;
-    }
-    pthread_mutex_unlock(&co_reserve.lock);
-}
-
-/* A new slab in front of the list, twice the size of the last one; its
- * memory is zero, so every struct in it is FREE. Pool lock held. */
-static goc_co_slab *map_co_slab(goc_co_pool *p)
-{
-    size_t len = p->slabs ? p->slabs->len * 2 : CO_SLAB_FIRST;
-    if (len > CO_SLAB_MAX)
-        len = CO_SLAB_MAX;
-    goc_co_slab *s = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (s == MAP_FAILED)
-        return NULL;
-    s->len = len;
-    s->cap = (uint32_t)((len - offsetof(goc_co_slab, cos)) / (sizeof(goc_co) + sizeof(goc_co_cold)));
-    s->cold = (goc_co_cold *)&s->cos[s->cap];
-    s->n = 0;
-    s->next = p->slabs;
-    p->slabs = s;
-    return s;
-}
-
-/* Link up to `want` never-used structs into the (empty) cache; lock held. */
-static void carve_cos(goc_co_pool *p, goc_co_cache *c, uint32_t want)
-{
-    goc_co_slab *s = p->slabs;
-    if ((!s || s->n == s->cap) && !(s = map_co_slab(p)))
-        return;
-    uint32_t n = s->cap - s->n < want ? s->cap - s->n : want;
-    for (uint32_t i = n; i-- > 0;) {
-        goc_co *co = &s->cos[s->n + i];
-        co->cold = &s->cold[s->n + i];
-        co->next = c->head;
-        c->head = co;
-    }
-    s->n += n;
-    p->total += n;
-    c->n = n;
-}
-
-/* The free list is a stack of batches, each a chain of structs linked
- * through next and ending in NULL, as a cache handed it over. A batch's
- * first struct carries the link to the next batch and the batch's length
- * in two fields that a free struct does not use and goc__co_new always
- * sets (arg, id), so that moving a batch touches one struct, not every
- * one: following 32 next pointers through structs last written by
- * another core was a tenth of goc-bench spawn's time at 2 workers. */
-static goc_co *batch_below(const goc_co *b)
-{
-    return b->arg;
-}
-
-static uint32_t batch_len(const goc_co *b)
-{
-    return (uint32_t)b->id;
-}
-
-/* Put the chain first .. (n structs, NULL-terminated) on the free list. */
-static void free_list_push(goc_co_pool *p, goc_co *first, uint32_t n)
-{
-    pthread_mutex_lock(&p->lock);
-    first->arg = p->free_head;
-    first->id = n;
-    p->free_head = first;
-    p->free_n += n;
-    pthread_mutex_unlock(&p->lock);
-}
-
-/* Fill an empty cache: the top batch of the free list (the most recently
- * freed), or never-used structs. */
-static int pool_refill(goc_co_pool *p, goc_co_cache *c)
-{
-    pthread_mutex_lock(&p->lock);
-    goc_co *b = p->free_head;
-    if (b) {
-        p->free_head = batch_below(b);
-        c->head = b;
-        c->n = batch_len(b);
-        p->free_n -= c->n;
-    } else {
-        carve_cos(p, c, CO_CACHE_MOVE);
-    }
-    pthread_mutex_unlock(&p->lock);
-    return c->head ? 0 : GOC_ENOMEM;
-}
-
-/* A full cache keeps its warmest (first) structs and gives the rest as
- * one batch. */
-static void cache_spill(goc_co_pool *p, goc_co_cache *c)
-{
-    goc_co *keep_last = c->head;
-    for (uint32_t i = 1; i < CO_CACHE_MAX - CO_CACHE_MOVE; i++)
-        keep_last = keep_last->next;
-    goc_co *first = keep_last->next;
-    keep_last->next = NULL;
-    uint32_t n = c->n - (CO_CACHE_MAX - CO_CACHE_MOVE);
-    c->n -= n;
-    free_list_push(p, first, n);
-}
-
-static void pool_put(goc_co_pool *p, goc_co_cache *c, goc_co *co)
-{
-    if (!c) { /* not on a worker: straight to the global list */
-        co->next = NULL;
-        free_list_push(p, co, 1);
-        return;
-    }
-    co->next = c->head;
-    c->head = co;
-    if (++c->n > CO_CACHE_MAX)
-        cache_spill(p, c);
-}
-
-void goc__co_cache_flush(goc_co_pool *p, goc_co_cache *c)
-{
-    if (!c->head)
-        return;
-    free_list_push(p, c->head, c->n);
-    c->head = NULL;
-    c->n = 0;
-}
-
-/* Back to the state of a struct on the free list: what goc__co_new does
- * not set and relies on (life, refs, an unlocked watch_lock, no watchers,
- * no sanitizer state). */
-static void reset_to_free(goc_co *co)
-{
-    atomic_store_explicit(&co->life, GOC_LIFE_FREE, memory_order_relaxed);
-    atomic_store_explicit(&co->refs, 0, memory_order_relaxed);
-    atomic_store_explicit(&co->watch_lock.v, 0, memory_order_relaxed);
-    co->watchers = NULL;
-#ifdef GOC_ASAN
-    co->asan_fake = NULL;
-#endif
-#ifdef GOC_TSAN
-    co->tsan_fiber = NULL;
-#endif
-}
-
-/* Rebuild the free list from every carved struct (all workers are gone),
- * in batches of CO_CACHE_MOVE. */
-static void relink_all(goc_co_pool *p)
-{
-    p->free_head = NULL;
-    p->free_n = 0;
-    goc_co *chain = NULL;
-    uint32_t n = 0;
-    for (goc_co_slab *s = p->slabs; s; s = s->next) {
-        for (uint32_t i = s->n; i-- > 0;) {
-            goc_co *co = &s->cos[i];
-            reset_to_free(co);
-            co->next = chain;
-            chain = co;
-            if (++n == CO_CACHE_MOVE) {
-                free_list_push(p, chain, n);
-                chain = NULL;
-                n = 0;
-            }
-        }
-    }
-    if (chain)
-        free_list_push(p, chain, n);
-}
-
-/* End of a goc_run (worker caches flushed): keep at most CO_KEEP_MAX
- * structs, the oldest slabs, for the next run. A struct still held (a
- * task never joined) or lost makes the free list be rebuilt; so does
- * unmapping slabs. */
-void goc__co_pool_destroy(goc_co_pool *p)
-{
-    int dropped = 0;
-    while (p->slabs && p->total > CO_KEEP_MAX) {
-        goc_co_slab *s = p->slabs;
-        p->slabs = s->next;
-        p->total -= s->n;
-        munmap(s, s->len);
-        dropped = 1;
-    }
-    if (dropped || p->free_n != p->total)
-        relink_all(p);
-    pthread_mutex_lock(&co_reserve.lock);
-    if (!co_reserve.held) { /* one runtime at a time: never held here */
-        co_reserve.slabs = p->slabs;
-        co_reserve.free_head = p->free_head;
-        co_reserve.free_n = p->free_n;
-        co_reserve.total = p->total;
-        co_reserve.held = 1;
-        p->slabs = NULL;
-    }
-    pthread_mutex_unlock(&co_reserve.lock);
-    for (goc_co_slab *s = p->slabs, *next; s; s = next) {
-        next = s->next;
-        munmap(s, s->len);
-    }
-    p->slabs = NULL;
-    p->free_head = NULL;
-    p->free_n = p->total = 0;
-    pthread_mutex_destroy(&p->lock);
-}
 
 static uint64_t next_id(goc_worker *w)
 {
@@ -313,7 +50,7 @@ _Static_assert(sizeof(goc_co) == 128, "goc_co: the hot half outgrew two cache li
 goc_co *goc__co_new(goc_worker *w, void *arg, int is_task)
 {
     goc_runtime *rt = w->rt;
-    if (!w->cocache.head && pool_refill(&rt->cos, &w->cocache) != 0)
+    if (!w->cocache.head && goc__co_pool_refill(&rt->cos, &w->cocache) != 0)
         return NULL;
     goc_co *co = w->cocache.head;
     w->cocache.head = co->next;
@@ -357,7 +94,7 @@ void goc__co_release(goc_worker *w, goc_co *co)
         return;
     atomic_store_explicit(&co->life, GOC_LIFE_FREE, memory_order_relaxed);
     goc_runtime *rt = goc__runtime();
-    pool_put(&rt->cos, w && w->rt == rt ? &w->cocache : NULL, co);
+    goc__co_pool_put(&rt->cos, w && w->rt == rt ? &w->cocache : NULL, co);
 }
 
 void goc__co_body(goc_co *co)
@@ -465,216 +202,6 @@ int goc__start_main(goc_runtime *rt, void (*fn)(void *), void *arg)
     goc__stack_cache_flush(&rt->stacks, &w0->stacks);
     goc__enqueue_local(w0, co, 0);
     return 0;
-}
-
-/* ---------------------------------------------------------------- park */
-
-/* While a coroutine runs, the state bits still hold the reason of its last
- * wake-up (only WAITING matters to wakers); clearing them would cost an
- * atomic per park, so the next park_begin's CAS replaces them instead. */
-static inline void note_wait(goc_co *co, const char *what, int kind, const void *obj,
-                             int64_t arg)
-{
-    goc_runtime *rt = goc__worker()->rt;
-    atomic_store_explicit(&co->cold->wait.kind, (uint8_t)kind, memory_order_relaxed);
-    atomic_store_explicit(&co->cold->wait.obj, (uintptr_t)obj, memory_order_relaxed);
-    atomic_store_explicit(&co->cold->wait.arg, arg, memory_order_relaxed);
-    atomic_store_explicit(&co->cold->wait.until, INT64_MAX, memory_order_relaxed);
-    atomic_store_explicit(&co->cold->wait.since,
-                          atomic_load_explicit(&rt->coarse_now, memory_order_relaxed),
-                          memory_order_relaxed);
-    atomic_store_explicit(&co->wait_what, what, memory_order_relaxed);
-}
-
-static inline void clear_wait(goc_co *co)
-{
-    atomic_store_explicit(&co->wait_what, NULL, memory_order_relaxed);
-}
-
-int goc__park_begin(goc_co *co, const char *what)
-{
-    return goc__park_begin_on(co, what, GOC_WAIT_OTHER, NULL, 0);
-}
-
-int goc__park_begin_on(goc_co *co, const char *what, int kind, const void *obj, int64_t arg)
-{
-    uint32_t cur = atomic_load_explicit(&co->wstate, memory_order_relaxed);
-    note_wait(co, what, kind, obj, arg);
-    if (cur & GOC_WS_CANCEL)
-        return GOC_ECANCELED;
-    if (!atomic_compare_exchange_strong(&co->wstate, &cur, GOC_WS_WAITING))
-        return GOC_ECANCELED; /* only a cancel changes it under us */
-    return 0;
-}
-
-int goc__park(goc_co *co)
-{
-    goc__chaos_pause(); /* WAITING and still on this stack: a waker must wait for us */
-    goc_worker *w = goc__worker();
-    goc__count(&w->stats.parks, 1);
-    goc__switch_away(w, co, GOC_REQ_PARK);
-    /* acquire: pairs with the claimer's CAS, so what it wrote for us
-     * (a value, a closed flag) is visible */
-    uint32_t now = atomic_load_explicit(&co->wstate, memory_order_acquire);
-    goc__assert((now & GOC_WS_STATE_MASK) != GOC_WS_WAITING); /* only a claim resumes us */
-    clear_wait(co);
-    return (int)(now & GOC_WS_STATE_MASK);
-}
-
-void goc__park_abort(goc_co *co)
-{
-    uint32_t expect = GOC_WS_WAITING;
-    if (atomic_compare_exchange_strong(&co->wstate, &expect, GOC_WS_RUNNING)) {
-        clear_wait(co);
-        return;
-    }
-    /* A waker won and made us runnable: let that wake-up complete. */
-    (void)goc__park(co);
-}
-
-int goc__claim(goc_co *co, int reason)
-{
-    goc__assert(reason != GOC_WS_WAITING && reason != GOC_WS_RUNNING);
-    goc__assert(atomic_load_explicit(&co->life, memory_order_relaxed) == GOC_LIFE_ALIVE);
-    uint32_t expect = GOC_WS_WAITING;
-    return atomic_compare_exchange_strong(&co->wstate, &expect, (uint32_t)reason);
-}
-
-int goc__wake(goc_co *co, int reason)
-{
-    if (!goc__claim(co, reason))
-        return 0;
-    goc__ready(co, 0);
-    return 1;
-}
-
-void goc__hold_begin(goc_co *co, const char *what)
-{
-    note_wait(co, what, GOC_WAIT_OTHER, NULL, 0);
-    uint32_t cur = atomic_load_explicit(&co->wstate, memory_order_relaxed);
-    while (!atomic_compare_exchange_weak(&co->wstate, &cur,
-                                         (cur & GOC_WS_CANCEL) | GOC_WS_HELD))
-        ;
-}
-
-void goc__hold_abort(goc_co *co)
-{
-    uint32_t cur = atomic_load_explicit(&co->wstate, memory_order_relaxed);
-    while (!atomic_compare_exchange_weak(&co->wstate, &cur,
-                                         (cur & GOC_WS_CANCEL) | GOC_WS_RUNNING))
-        ;
-    clear_wait(co);
-}
-
-void goc__release(goc_co *co)
-{
-    uint32_t cur = atomic_load_explicit(&co->wstate, memory_order_relaxed);
-    while (!atomic_compare_exchange_weak(&co->wstate, &cur,
-                                         (cur & GOC_WS_CANCEL) | GOC_WS_WOKEN))
-        ;
-    goc__ready(co, 0);
-}
-
-int goc__ws_to_err(int reason)
-{
-    switch (reason) {
-    case GOC_WS_WOKEN: return 0;
-    case GOC_WS_TIMEDOUT: return GOC_ETIMEDOUT;
-    case GOC_WS_CLOSED: return GOC_ECLOSED;
-    default: return GOC_ECANCELED;
-    }
-}
-
-void goc__cancel_co(goc_co *co)
-{
-    if (atomic_load(&co->life) != GOC_LIFE_ALIVE)
-        return;
-    uint32_t old = atomic_fetch_or(&co->wstate, GOC_WS_CANCEL);
-    if ((old & GOC_WS_STATE_MASK) != GOC_WS_WAITING || (old & GOC_WS_CANCEL))
-        return;
-    /* Wakers CAS from plain WAITING, so only we can finish this one. */
-    uint32_t expect = GOC_WS_WAITING | GOC_WS_CANCEL;
-    if (atomic_compare_exchange_strong(&co->wstate, &expect, GOC_WS_CANCELED | GOC_WS_CANCEL))
-        goc__ready(co, 0);
-}
-
-void goc__co_each_alive(goc_runtime *rt, void (*fn)(goc_co *co))
-{
-    pthread_mutex_lock(&rt->cos.lock);
-    for (goc_co_slab *s = rt->cos.slabs; s; s = s->next)
-        for (uint32_t i = 0; i < s->n; i++)
-            if (atomic_load(&s->cos[i].life) == GOC_LIFE_ALIVE)
-                fn(&s->cos[i]);
-    pthread_mutex_unlock(&rt->cos.lock);
-}
-
-goc_co **goc__co_snapshot(goc_runtime *rt, size_t *n)
-{
-    pthread_mutex_lock(&rt->cos.lock);
-    goc_co **all = malloc((rt->cos.total ? rt->cos.total : 1) * sizeof *all);
-    size_t k = 0;
-    for (goc_co_slab *s = rt->cos.slabs; all && s; s = s->next)
-        for (uint32_t i = 0; i < s->n; i++)
-            if (atomic_load(&s->cos[i].life) == GOC_LIFE_ALIVE)
-                all[k++] = &s->cos[i];
-    pthread_mutex_unlock(&rt->cos.lock);
-    *n = k;
-    return all;
-}
-
-void goc__cancel_all(goc_runtime *rt)
-{
-    goc__co_each_alive(rt, goc__cancel_co);
-}
-
-/* ----------------------------------------------------------- wait lists */
-
-void goc__waitq_push(goc_waitq *q, goc_waiter *w)
-{
-    goc__assert(!w->queued); /* a waiter is on one queue at most, once */
-    w->next = NULL;
-    w->prev = q->tail;
-    if (q->tail)
-        q->tail->next = w;
-    else
-        q->head = w;
-    q->tail = w;
-    w->queued = 1;
-}
-
-void goc__waitq_remove(goc_waitq *q, goc_waiter *w)
-{
-    if (!w->queued)
-        return;
-    goc__assert(w->prev ? w->prev->next == w : q->head == w);
-    goc__assert(w->next ? w->next->prev == w : q->tail == w);
-    if (w->prev)
-        w->prev->next = w->next;
-    else
-        q->head = w->next;
-    if (w->next)
-        w->next->prev = w->prev;
-    else
-        q->tail = w->prev;
-    w->prev = w->next = NULL;
-    w->queued = 0;
-}
-
-goc_waiter *goc__waitq_pop(goc_waitq *q)
-{
-    goc_waiter *w = q->head;
-    if (w)
-        goc__waitq_remove(q, w);
-    return w;
-}
-
-goc_waiter *goc__waitq_claim(goc_waitq *q)
-{
-    goc_waiter *w;
-    while ((w = goc__waitq_pop(q)))
-        if (goc__claim(w->co, GOC_WS_WOKEN))
-            return w;
-    return NULL;
 }
 
 /* ----------------------------------------------------------- public API */
@@ -834,9 +361,7 @@ int goc_task_name(goc_task *t, char *buf, size_t size)
 
 static int collect(goc_co *t, void **result)
 {
-    if (result)
-        *result = t->result;
-    int err = goc__task_err(t);
+    int err = goc__task_outcome(t, result);
     goc__co_release(goc__worker(), t);
     return err;
 }
@@ -881,6 +406,11 @@ int goc_cancel(goc_task *task)
         return GOC_EINVAL;
     goc__cancel_co((goc_co *)task);
     return 0;
+}
+
+void goc__cancel_all(goc_runtime *rt)
+{
+    goc__co_each_alive(rt, goc__cancel_co);
 }
 
 int goc_cancelled(void)

@@ -158,15 +158,34 @@ void  goc__stack_cache_flush(goc_stack_pool *p, goc_stack_cache *c);
  * beyond the warm bound. For a quiet thread (the monitor, about once a
  * second): safe beside running workers, never called on their path. */
 void  goc__stack_scavenge(goc_stack_pool *p);
-void  goc__stack_bounds(const goc_stack_pool *p, const goc_co *co, char **lo, size_t *size);
 /* The main coroutine's stack: its own guarded mapping of at least the
  * default size, so main can use stdio even when coroutines are tiny. */
 char *goc__stack_get_own(goc_stack_pool *p, size_t usable);
 void  goc__stack_put_own(goc_stack_pool *p);
+size_t goc__page_size(void);             /* sysconf's, read once (stack.c) */
+
+/* overflow.c: guards, the overflow check, the SIGSEGV handler. */
+enum { GOC_GUARD_BY_MADVISE = 1, GOC_GUARD_BY_MPROTECT = 2, GOC_GUARD_NONE = 3 };
+int   goc__stack_guard_mode(void);       /* GOC_GUARD_*, probed on first call */
+int   goc__stack_put_guard(char *slot);  /* guard a new slot's first page; 1 if done */
 /* Abort with a message if co overflowed the stack it runs on (saved sp or
  * canary). Called by the scheduler each time co switches back. */
 void  goc__stack_check(const goc_stack_pool *p, const goc_co *co, int worker);
 #define GOC_STACK_CANARY_BYTES 64 /* below a slot's usable stack */
+#define GOC_STACK_CANARY_WORD 0xC0C0A5A5DEADBEEFull /* a small slot's canary words */
+/* The usable stack of co: [*lo, *lo + *size), canary excluded. Inline:
+ * the check below reads it at every switch of an unguarded stack. */
+static inline void goc__stack_bounds(const goc_stack_pool *p, const goc_co *co, char **lo,
+                                     size_t *size)
+{
+    if (co->stack_kind == GOC_STACK_OWN) {
+        *lo = p->own.base + goc__page_size();
+        *size = p->own.len - goc__page_size();
+        return;
+    }
+    *lo = co->stack + p->lo_off + GOC_STACK_CANARY_BYTES;
+    *size = p->slot - p->lo_off - GOC_STACK_CANARY_BYTES;
+}
 /* The same check with the common case inline: a guarded pool stack, whose
  * guard page catches an overflow, so only the saved sp is compared. */
 static inline void goc__stack_check_fast(const goc_stack_pool *p, const goc_co *co, int worker)
@@ -204,15 +223,50 @@ typedef struct goc_co_slab {
 typedef struct goc_co_pool {
     pthread_mutex_t lock;
     goc_co_slab *slabs;           /* every struct made, newest slab first */
-    goc_co *free_head;            /* stack of batches (coro.c), the most recently freed on top */
+    goc_co *free_head;            /* stack of batches (copool.c), the most recently freed on top */
     size_t free_n;
     size_t total;                 /* structs carved, all slabs */
 } goc_co_pool;
 
-/* init adopts the structs the previous goc_run left in the reserve;
- * destroy (all workers gone) trims to the bound and leaves them there. */
+/* copool.c. init adopts the structs the previous goc_run left in the
+ * reserve; destroy (all workers gone) trims to the bound and leaves them
+ * there. */
 void goc__co_pool_init(goc_co_pool *p);
+void goc__co_pool_destroy(goc_co_pool *p);
 void goc__co_cache_flush(goc_co_pool *p, goc_co_cache *c); /* worker_destroy */
+/* fn(co) for every live coroutine, pool lock held (shutdown, diagnostics). */
+void goc__co_each_alive(goc_runtime *rt, void (*fn)(goc_co *co));
+/* The live coroutines now, in a malloc'd array (*n of them), oldest
+ * struct first; NULL when out of memory. The structs stay valid for the
+ * run, but each may exit (and be reused) at any time after. */
+goc_co **goc__co_snapshot(goc_runtime *rt, size_t *n);
+
+/* A worker's cache holds up to GOC_CO_CACHE_MAX structs; structs move
+ * between it and the pool's free list GOC_CO_CACHE_MOVE at a time. */
+#define GOC_CO_CACHE_MAX 64
+#define GOC_CO_CACHE_MOVE 32
+/* Fill an empty cache (goc__co_new); 0 or GOC_ENOMEM. */
+int  goc__co_pool_refill(goc_co_pool *p, goc_co_cache *c);
+/* Push a NULL-terminated chain of n structs on the free list as a batch. */
+void goc__co_free_list_push(goc_co_pool *p, goc_co *first, uint32_t n);
+/* A full cache keeps its warmest structs and gives the rest as a batch. */
+void goc__co_cache_spill(goc_co_pool *p, goc_co_cache *c);
+
+/* A struct back to the pool (goc__co_release, on every exit: inline).
+ * c: the releasing worker's cache, NULL when not on one of this run's
+ * workers. */
+static inline void goc__co_pool_put(goc_co_pool *p, goc_co_cache *c, goc_co *co)
+{
+    if (!c) { /* not on a worker: straight to the global list */
+        co->next = NULL;
+        goc__co_free_list_push(p, co, 1);
+        return;
+    }
+    co->next = c->head;
+    c->head = co;
+    if (++c->n > GOC_CO_CACHE_MAX)
+        goc__co_cache_spill(p, c);
+}
 
 /* ----------------------------------------------------------------- rings */
 
@@ -401,7 +455,6 @@ void goc__nudge_stuck(goc_worker *w);
 /* coro.c */
 goc_co *goc__co_new(goc_worker *w, void *arg, int is_task);
 void goc__co_finish(goc_worker *w, goc_co *co);
-void goc__co_pool_destroy(goc_co_pool *p);
 void goc__cancel_all(goc_runtime *rt);
 /* Every coroutine spawned has exited (sched.c; three reads that agree). */
 int  goc__all_exited(goc_runtime *rt);
@@ -409,12 +462,6 @@ int  goc__all_exited(goc_runtime *rt);
  * reported it and cancelled everyone (there is work again: the cancelled
  * coroutines). */
 int  goc__deadlock_check(goc_worker *w);
-/* fn(co) for every live coroutine, pool lock held (shutdown, diagnostics). */
-void goc__co_each_alive(goc_runtime *rt, void (*fn)(goc_co *co));
-/* The live coroutines now, in a malloc'd array (*n of them), oldest
- * struct first; NULL when out of memory. The structs stay valid for the
- * run, but each may exit (and be reused) at any time after. */
-goc_co **goc__co_snapshot(goc_runtime *rt, size_t *n);
 
 /* topo.c */
 struct goc_topo;

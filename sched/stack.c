@@ -1,6 +1,6 @@
 /*
  * stack.c - coroutine stacks: carving, caching, keeping memory warm,
- * giving it back, overflow detection.
+ * giving it back.
  *
  * Owns: the stack slabs of the running runtime (goc_stack_pool), the
  * per-worker caches of free slots (goc_stack_cache, owned by the worker),
@@ -20,24 +20,11 @@
  * of its slot. The lowest usable page (with the canary at its bottom) stays
  * untouched unless the coroutine itself goes that deep.
  *
- * Overflow detection, always on, in this order of preference:
- *   1. MADV_GUARD_INSTALL (Linux 6.13+): a guard on the slot's first page
- *      that splits no mapping, so every slot has one; it survives
- *      MADV_DONTNEED. Probed once per process on a scratch page.
- *   2. else a PROT_NONE guard page by mprotect, while the mapping budget
- *      allows (each splits a mapping in two; we keep half of
- *      vm.max_map_count spare);
- *   3. else the canary: 64 bytes below the usable area, checked (with the
- *      saved stack pointer) every time the coroutine switches back to its
- *      scheduler. Big slots use zeros: an untouched page reads as zeros.
- *      That read is the last resort (old kernels, beyond the mprotect
- *      budget): on a host without a shared zero page it commits a page.
- *      Small slots (under a page) use a written pattern: their memory is
- *      touched anyway.
- *   A fault on a guard is reported by our SIGSEGV handler on an alternate
- *   signal stack, naming the coroutine and its stack size. Guarded slots
- *   get only the saved-sp check at a switch. GOC_STACK_GUARD=mprotect or
- *   =canary in the environment forces a fallback (for tests).
+ * Guards. Which kind of guard a slot gets, and how an overflow is caught
+ * and reported, is overflow.c's. The pool decides when it carves a slot
+ * whether it gets a guard (under the lock: the mprotect budget is the
+ * store's), then, outside the lock, installs it or, in a small slot,
+ * writes the pattern canary.
  *
  * Free slots. Nothing is written into a free slot (a link there would
  * keep a page that we want to give back). Free slots are entries (the
@@ -77,7 +64,6 @@
  * (nslabs is published with release); it shrinks only at the end of a
  * run, after the handler is gone.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,15 +73,11 @@
 #include "runtime.h"
 #include "trace.h"
 
-#ifndef MADV_GUARD_INSTALL
-#define MADV_GUARD_INSTALL 102
-#endif
-
 #define CANARY_BYTES GOC_STACK_CANARY_BYTES
 #define CACHE_MOVE (GOC_STACK_CACHE_MAX / 2)
 #define SLAB_FIRST ((size_t)4 << 20)
 #define SLAB_MAX ((size_t)1 << 30)
-#define CANARY_WORD 0xC0C0A5A5DEADBEEFull
+#define CANARY_WORD GOC_STACK_CANARY_WORD
 #define LIST_FIRST_CAP 256
 /* Free slots kept warm, and slots kept across goc_run (pool->warm_max):
  * a page or two resident each, so 256-512 MiB at most. Measured peaks:
@@ -103,9 +85,7 @@
  * workers, timers (100,000 sleeps of 0-100 ms) 40,000-58,000. */
 #define STACK_WARM_MAX ((size_t)65536)
 
-enum { GUARD_BY_MADVISE = 1, GUARD_BY_MPROTECT = 2, GUARD_NONE = 3 };
-
-static size_t page_size(void)
+size_t goc__page_size(void)
 {
     static size_t ps;
     if (!ps)
@@ -133,38 +113,6 @@ static long read_max_map_count(void)
         fclose(f);
     }
     return v;
-}
-
-/* ---------------------------------------------------------------- guards */
-
-static _Atomic int guard_mode; /* GUARD_BY_*; 0 until probed */
-
-static int probe_guard_mode(void)
-{
-    const char *env = getenv("GOC_STACK_GUARD");
-    if (env && strcmp(env, "mprotect") == 0)
-        return GUARD_BY_MPROTECT;
-    if (env && strcmp(env, "canary") == 0)
-        return GUARD_NONE;
-    int mode = GUARD_BY_MPROTECT;
-    char *scratch = mmap(NULL, page_size(), PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (scratch != MAP_FAILED) {
-        if (madvise(scratch, page_size(), MADV_GUARD_INSTALL) == 0)
-            mode = GUARD_BY_MADVISE;
-        munmap(scratch, page_size());
-    }
-    return mode;
-}
-
-static int current_guard_mode(void)
-{
-    int mode = atomic_load_explicit(&guard_mode, memory_order_relaxed);
-    if (!mode) {
-        mode = probe_guard_mode();
-        atomic_store_explicit(&guard_mode, mode, memory_order_relaxed);
-    }
-    return mode;
 }
 
 /* ---------------------------------------------------------------- entries */
@@ -288,7 +236,7 @@ static void leave_in_reserve(goc_stack_pool *p)
 
 int goc__stack_pool_init(goc_stack_pool *p, size_t usable)
 {
-    size_t ps = page_size();
+    size_t ps = goc__page_size();
     memset(p, 0, sizeof *p);
     p->usable = usable;
     p->warm_max = STACK_WARM_MAX;
@@ -303,7 +251,7 @@ int goc__stack_pool_init(goc_stack_pool *p, size_t usable)
     }
     if (pthread_mutex_init(&p->lock, NULL) != 0)
         return GOC_ENOMEM;
-    current_guard_mode();
+    goc__stack_guard_mode();
     if (!adopt_reserve(p))
         store_init(&p->s, p->slot);
     return 0;
@@ -441,7 +389,7 @@ static void keep_first_slots(goc_stack_pool *p, size_t keep)
     while (cut < nslabs - 1 && before + slots_carved_in(p, cut, nslabs) <= keep)
         before += slots_carved_in(p, cut++, nslabs);
     goc_stack_slab *sl = &s->slabs[cut];
-    size_t cut_off = round_up((keep - before) * p->slot, page_size());
+    size_t cut_off = round_up((keep - before) * p->slot, goc__page_size());
     size_t kept_in_cut = min_size(cut_off / p->slot, slots_carved_in(p, cut, nslabs));
 
     addr_range *r = malloc((size_t)(cut + 1) * sizeof *r);
@@ -455,7 +403,7 @@ static void keep_first_slots(goc_stack_pool *p, size_t keep)
     qsort(r, nr, sizeof *r, cmp_range);
     size_t guards = list_keep_in(&s->warm, r, nr) + list_keep_in(&s->released, r, nr);
     free(r);
-    if (current_guard_mode() == GUARD_BY_MPROTECT)
+    if (goc__stack_guard_mode() == GOC_GUARD_BY_MPROTECT)
         s->guard_budget += (long)guards;
 
     for (int i = cut + 1; i < nslabs; i++)
@@ -494,28 +442,16 @@ void goc__stack_pool_destroy(goc_stack_pool *p)
     pthread_mutex_destroy(&p->lock);
 }
 
-/* -------------------------------------------------------------- bounds */
-
-/* The usable stack of co: [*lo, *lo + *size), canary excluded. */
-void goc__stack_bounds(const goc_stack_pool *p, const goc_co *co, char **lo, size_t *size)
-{
-    if (co->stack_kind == GOC_STACK_OWN) {
-        *lo = p->own.base + page_size();
-        *size = p->own.len - page_size();
-        return;
-    }
-    *lo = co->stack + p->lo_off + CANARY_BYTES;
-    *size = p->slot - p->lo_off - CANARY_BYTES;
-}
+/* ---------------------------------------------------- main's own stack */
 
 char *goc__stack_get_own(goc_stack_pool *p, size_t usable)
 {
-    size_t len = page_size() + round_up(usable, page_size());
+    size_t len = goc__page_size() + round_up(usable, goc__page_size());
     char *base = mmap(NULL, len, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (base == MAP_FAILED)
         return NULL;
-    if (mprotect(base, page_size(), PROT_NONE) != 0) {
+    if (mprotect(base, goc__page_size(), PROT_NONE) != 0) {
         munmap(base, len);
         return NULL;
     }
@@ -539,7 +475,7 @@ void goc__stack_put_own(goc_stack_pool *p)
 /* Resident pages of [base, base + len), a page-aligned mapping. */
 static uint64_t resident_bytes(char *base, size_t len, unsigned char *vec)
 {
-    size_t page = page_size(), pages = len / page, count = 0;
+    size_t page = goc__page_size(), pages = len / page, count = 0;
     for (size_t at = 0; at < pages;) {
         size_t n = pages - at < USAGE_VEC ? pages - at : USAGE_VEC;
         if (mincore(base + at * page, n * page, vec) != 0)
@@ -580,7 +516,7 @@ static int map_slab(goc_stack_pool *p)
         return GOC_ENOMEM;
     size_t len = s->next_slab_len;
     if (len < p->slot * 16)
-        len = round_up(p->slot * 16, page_size());
+        len = round_up(p->slot * 16, goc__page_size());
     char *base = mmap(NULL, len, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (base == MAP_FAILED)
@@ -599,15 +535,15 @@ static int map_slab(goc_stack_pool *p)
 }
 
 /* Whether a new slot gets a guard; lock held (the mprotect budget is
- * shared). put_guard installs it outside the lock. */
+ * shared). goc__stack_put_guard installs it outside the lock. */
 static int plan_guard(goc_stack_pool *p)
 {
     if (!p->guardable)
         return 0;
-    switch (current_guard_mode()) {
-    case GUARD_BY_MADVISE:
+    switch (goc__stack_guard_mode()) {
+    case GOC_GUARD_BY_MADVISE:
         return 1;
-    case GUARD_BY_MPROTECT:
+    case GOC_GUARD_BY_MPROTECT:
         if (p->s.guard_budget <= 0)
             return 0;
         p->s.guard_budget--;
@@ -634,14 +570,6 @@ static size_t carve_slots(goc_stack_pool *p, uintptr_t *out, size_t want)
     }
     return n;
 }
-
-static int put_guard(char *slot)
-{
-    if (current_guard_mode() == GUARD_BY_MADVISE)
-        return madvise(slot, page_size(), MADV_GUARD_INSTALL) == 0;
-    return mprotect(slot, page_size(), PROT_NONE) == 0;
-}
-
 /* Finish new slots outside the lock (they are the caller's alone): the
  * planned guard, or the pattern canary of a small slot. A slot whose
  * guard fails falls back to the zero canary. */
@@ -652,7 +580,7 @@ static void prepare_new_slots(const goc_stack_pool *p, uintptr_t *e, size_t n)
         if (!p->guardable) {
             for (int k = 0; k < CANARY_BYTES / 8; k++)
                 ((uint64_t *)slot)[k] = CANARY_WORD;
-        } else if (entry_guarded(e[i]) && !put_guard(slot)) {
+        } else if (entry_guarded(e[i]) && !goc__stack_put_guard(slot)) {
             e[i] = entry_of(slot, 0);
         }
     }
@@ -713,174 +641,4 @@ void goc__stack_cache_flush(goc_stack_pool *p, goc_stack_cache *c)
 {
     if (c->n)
         spill_coldest(p, c, c->n);
-}
-
-/* ------------------------------------------------------- overflow report */
-
-static void put_str(char *buf, size_t *at, size_t cap, const char *s)
-{
-    while (*s && *at + 1 < cap)
-        buf[(*at)++] = *s++;
-}
-
-static void put_u64(char *buf, size_t *at, size_t cap, uint64_t v)
-{
-    char tmp[24];
-    int n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n && *at + 1 < cap)
-        buf[(*at)++] = tmp[--n];
-}
-
-/* Async-signal-safe: formats with no allocation and writes once. */
-static void report_overflow(const char *how, uint64_t id, size_t size, int worker)
-{
-    char buf[256];
-    size_t at = 0;
-    put_str(buf, &at, sizeof buf, "goc: stack overflow in coroutine ");
-    put_u64(buf, &at, sizeof buf, id);
-    put_str(buf, &at, sizeof buf, " on worker ");
-    put_u64(buf, &at, sizeof buf, (uint64_t)worker);
-    put_str(buf, &at, sizeof buf, " (stack size ");
-    put_u64(buf, &at, sizeof buf, size);
-    put_str(buf, &at, sizeof buf, " bytes, ");
-    put_str(buf, &at, sizeof buf, how);
-    put_str(buf, &at, sizeof buf, "); raise goc_config.stack_size\n");
-    ssize_t r = write(STDERR_FILENO, buf, at);
-    (void)r;
-}
-
-void goc__stack_check(const goc_stack_pool *p, const goc_co *co, int worker)
-{
-#if !(defined(GOC_CTX_UCONTEXT) && GOC_CTX_UCONTEXT)
-    char *usable_lo;
-    size_t size;
-    goc__stack_bounds(p, co, &usable_lo, &size);
-    if ((char *)co->ctx.sp < usable_lo) {
-        report_overflow("stack pointer below the stack", co->id, size, worker);
-        abort();
-    }
-#endif
-    if (co->stack_kind != GOC_STACK_POOL)
-        return;
-    char *lo = co->stack + p->lo_off;
-    const uint64_t *w = (const uint64_t *)lo;
-    uint64_t want = p->guardable ? 0 : CANARY_WORD;
-    for (int i = 0; i < CANARY_BYTES / 8; i++) {
-        if (w[i] != want) {
-            report_overflow("canary overwritten", co->id, p->usable, worker);
-            abort();
-        }
-    }
-}
-
-static struct sigaction old_segv;
-static int segv_installed;
-
-#ifndef GOC_ASAN /* ASan reports stack overflows itself */
-static int guard_hit(const goc_runtime *rt, const char *addr)
-{
-    const goc_stack_pool *p = &rt->stacks;
-    if (p->own.base && addr >= p->own.base && addr < p->own.base + page_size())
-        return 1;
-    if (!p->guardable)
-        return 0;
-    int n = atomic_load_explicit(&p->nslabs, memory_order_acquire);
-    for (int i = 0; i < n; i++) {
-        const char *b = p->s.slabs[i].base;
-        if (addr >= b && addr < b + p->s.slabs[i].len)
-            return (size_t)(addr - b) % p->slot < page_size();
-    }
-    return 0;
-}
-
-static void on_segv(int sig, siginfo_t *si, void *uctx)
-{
-    goc_runtime *rt = goc__runtime();
-    goc_worker *w = goc__worker();
-    if (rt && w && w->cur && guard_hit(rt, (const char *)si->si_addr)) {
-        char *lo;
-        size_t size;
-        goc__stack_bounds(&rt->stacks, w->cur, &lo, &size);
-        report_overflow("guard page hit", w->cur->id, w->cur->stack_kind == GOC_STACK_OWN ? size : rt->stacks.usable, w->index);
-        signal(SIGABRT, SIG_DFL);
-        abort();
-    }
-    /* Not ours: put the previous disposition back and let the fault recur. */
-    sigaction(SIGSEGV, &old_segv, NULL);
-    (void)sig;
-    (void)uctx;
-}
-
-#endif
-
-int goc__stack_install_segv_handler(void)
-{
-#ifdef GOC_ASAN
-    return 0;
-#else
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_segv;
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGSEGV, &sa, &old_segv) != 0)
-        return -1;
-    segv_installed = 1;
-    return 0;
-#endif
-}
-
-void goc__stack_restore_segv_handler(void)
-{
-    if (segv_installed) {
-        sigaction(SIGSEGV, &old_segv, NULL);
-        segv_installed = 0;
-    }
-}
-
-#define ALTSTACK_SIZE (64 * 1024)
-
-/* Give this thread an alternate signal stack, so that a fault on a guard
- * page can still be reported. *saved remembers the previous one. */
-int goc__stack_altstack_enter(void **saved)
-{
-    *saved = NULL;
-#ifdef GOC_ASAN
-    return 0;
-#else
-    stack_t *old = malloc(sizeof *old);
-    if (!old)
-        return GOC_ENOMEM;
-    void *mem = mmap(NULL, ALTSTACK_SIZE, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (mem == MAP_FAILED) {
-        free(old);
-        return GOC_ENOMEM;
-    }
-    stack_t ss = { .ss_sp = mem, .ss_size = ALTSTACK_SIZE, .ss_flags = 0 };
-    if (sigaltstack(&ss, old) != 0) {
-        munmap(mem, ALTSTACK_SIZE);
-        free(old);
-        return GOC_ENOMEM;
-    }
-    *saved = old;
-    return 0;
-#endif
-}
-
-void goc__stack_altstack_leave(void *saved)
-{
-    stack_t *old = saved;
-    if (!old)
-        return;
-    stack_t cur;
-    if (sigaltstack(NULL, &cur) == 0 && !(cur.ss_flags & SS_ONSTACK)) {
-        sigaltstack(old->ss_flags & SS_DISABLE ? &(stack_t){ .ss_flags = SS_DISABLE } : old, NULL);
-        munmap(cur.ss_sp, cur.ss_size);
-    }
-    free(old);
 }

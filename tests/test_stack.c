@@ -1,6 +1,6 @@
 /*
  * test_stack.c - white-box tests of the memory the runtime keeps warm
- * (sched/stack.c, the pool half of sched/coro.c):
+ * (sched/stack.c, sched/copool.c):
  *   - an idle coroutine's lowest usable stack page is never touched, not
  *     even read (the overflow check must not commit it);
  *   - stacks and coroutine structs survive goc_run: the next run with the

@@ -36,20 +36,20 @@
  *   arm_timer / remove_timer  sched/timer.c goc__park_until: goc__timer_add
  *                             before parking; goc__timer_remove after,
  *                             unless the reason is TIMEDOUT
- *   park_begin                sched/coro.c goc__park_begin (relaxed load,
+ *   park_begin                sched/park.c goc__park_begin (relaxed load,
  *                             CANCEL? then CAS cur -> WAITING)
- *   park                      sched/coro.c goc__park: goc__switch_away saves
+ *   park                      sched/park.c goc__park: goc__switch_away saves
  *                             the registers (saved), the worker's run_co /
  *                             after_resume stores on_cpu = 0 (release); on
  *                             resume, load wstate (acquire), not WAITING
- *   park_abort                sched/coro.c goc__park_abort (CAS WAITING ->
+ *   park_abort                sched/park.c goc__park_abort (CAS WAITING ->
  *                             RUNNING, else park once); the users that abort
  *                             are chan/wg.c goc_wg_wait, asyncio/task.c
  *                             multi-wait and goc_join; the model lets the
  *                             channel waiter abort too (a superset)
  *   unregister                chan/chan.c park_on_all's pass 3: under the
  *                             lock, fired? else goc__waitq_remove
- *   claim                     sched/coro.c goc__claim: CAS WAITING -> reason
+ *   claim                     sched/park.c goc__claim: CAS WAITING -> reason
  *                             (exactly WAITING: a set CANCEL bit fails it)
  *   ready                     sched/sched.c goc__ready (enqueue_local or
  *                             _global: one abstract run queue, runq)
@@ -63,7 +63,7 @@
  *   Timer                     sched/timer.c goc__timers_run under the heap
  *                             lock: heap_delete, fire = wake_timed_out =
  *                             goc__wake(co, TIMEDOUT)
- *   Canceller                 sched/coro.c goc__cancel_co: life ALIVE?,
+ *   Canceller                 sched/park.c goc__cancel_co: life ALIVE?,
  *                             fetch_or CANCEL, and only if it found plain
  *                             WAITING, CAS WAITING|CANCEL -> CANCELED|CANCEL
  *                             and ready
