@@ -20,6 +20,18 @@
 
 #include "runtime.h"
 
+int goc__all_exited(goc_runtime *rt)
+{
+    uint64_t s1 = 0, e = 0, s2 = 0;
+    for (int i = 0; i < rt->nworkers; i++)
+        s1 += atomic_load(&rt->workers[i].nspawned);
+    for (int i = 0; i < rt->nworkers; i++)
+        e += atomic_load(&rt->workers[i].nexited);
+    for (int i = 0; i < rt->nworkers; i++)
+        s2 += atomic_load(&rt->workers[i].nspawned);
+    return s1 == s2 && s1 == e;
+}
+
 /* Called by the last worker about to block. Nothing can wake anyone when
  * every other worker is blocked, no coroutine is queued anywhere, no timer
  * is pending, no coroutine waits for I/O or the thread pool, and

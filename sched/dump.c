@@ -17,7 +17,7 @@
  *     co->on_cpu (the worker's): the dumper stores pinned = 1, fences, and
  *     reads on_cpu; a worker that claims co stores on_cpu = 1 and reads
  *     rt->dumping, and only when a dump runs fences and waits for
- *     pinned == 0 (goc__dump_wait_unpinned). The worker's fast path has
+ *     pinned == 0 (sched.c, wait_unpinned). The worker's fast path has
  *     no fence: its store and load are ordered by the membarrier(2) the
  *     dumper issues after raising rt->dumping (an asymmetric fence: every
  *     running thread of the process executes a full barrier). So either
@@ -155,13 +155,6 @@ static void unpin(goc_co *co)
     atomic_store_explicit(&co->pinned, 0, memory_order_release);
 }
 
-void goc__dump_wait_unpinned(goc_co *co)
-{
-    atomic_thread_fence(memory_order_seq_cst); /* on_cpu = 1 before reading pinned */
-    unsigned spins = 0;
-    while (atomic_load_explicit(&co->pinned, memory_order_acquire))
-        goc__spin_wait(&spins);
-}
 
 /* ------------------------------------------------------------ unwinding */
 

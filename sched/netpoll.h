@@ -1,5 +1,8 @@
 /*
- * netpoll.h - coroutines waiting for sockets (internal; see netpoll.c).
+ * netpoll.h - coroutines waiting for sockets (internal): the pollfd and
+ * its waiters (netpoll.c registers, harvests and closes; pollwait.c
+ * waits). io/tcp.c uses it; it needs no more of the scheduler than
+ * park.h.
  */
 #ifndef GOC_NETPOLL_H
 #define GOC_NETPOLL_H
@@ -22,6 +25,12 @@ typedef struct goc_pollfd {
     struct goc_pollfd *next_free;
 } goc_pollfd;
 
+/* A parked reader or writer, on the waiting coroutine's stack. */
+typedef struct io_waiter {
+    goc_waiter w;
+    int closed;                   /* set by the claimer: woken by a close */
+} io_waiter;
+
 /* Register fd (non-blocking) with the netpoller; it is closed when the
  * last reference goes. NULL and *err (GOC_EPERM outside a worker,
  * GOC_ENOMEM, -errno); fd is not closed on failure. */
@@ -33,7 +42,7 @@ void goc__pollfd_unref(goc_pollfd *pfd);
  * system call; readiness can be stale), GOC_EAGAIN for deadline 0,
  * GOC_ETIMEDOUT once goc_now() >= deadline (INT64_MAX: none),
  * GOC_ECANCELED, GOC_ECLOSED (goc__pollfd_close), GOC_EPERM. */
-int goc__pollfd_wait(goc_pollfd *pfd, int dir, int64_t deadline);
+int goc__pollfd_wait(goc_pollfd *pfd, int dir, int64_t deadline); /* pollwait.c */
 
 /* Wake every waiter with GOC_ECLOSED and drop the owner's reference. */
 void goc__pollfd_close(goc_pollfd *pfd);

@@ -1,12 +1,11 @@
 /*
- * overflow.c - coroutine stack overflows: guarding against them, catching
- * them, reporting them.
+ * overflow.c - coroutine stack overflows: catching them and reporting them.
  *
- * Owns: the guard mode (probed once per process), putting a guard on a
- * slot, the check at each switch (goc__stack_check; its common case is
+ * Owns: the check at each switch (goc__stack_check; its common case is
  * inline in runtime.h), the process's SIGSEGV handler while goc_run runs,
  * and each worker thread's alternate signal stack. The slots themselves,
- * their layout and which of them get a guard are stack.c's.
+ * their layout and which of them get a guard are stack.c's; the guards
+ * themselves, guard.c's.
  *
  * Overflow detection, always on, in this order of preference:
  *   1. MADV_GUARD_INSTALL (Linux 6.13+): a guard on the slot's first page
@@ -35,8 +34,7 @@
  * Locking: none. The handler reads the pool's slab table lock-free, as
  * stack.c's locking allows; goc_run installs the handler before its
  * workers start and restores it after they are joined; each worker thread
- * enters and leaves its own alternate stack; guard_mode is probed by
- * goc__stack_pool_init, before any worker runs, and never changes after.
+ * enters and leaves its own alternate stack.
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -46,51 +44,8 @@
 
 #include "runtime.h"
 
-#ifndef MADV_GUARD_INSTALL
-#define MADV_GUARD_INSTALL 102
-#endif
-
 #define CANARY_BYTES GOC_STACK_CANARY_BYTES
 #define CANARY_WORD GOC_STACK_CANARY_WORD
-
-/* ---------------------------------------------------------------- guards */
-
-static _Atomic int guard_mode; /* GOC_GUARD_BY_*; 0 until probed */
-
-static int probe_guard_mode(void)
-{
-    const char *env = getenv("GOC_STACK_GUARD");
-    if (env && strcmp(env, "mprotect") == 0)
-        return GOC_GUARD_BY_MPROTECT;
-    if (env && strcmp(env, "canary") == 0)
-        return GOC_GUARD_NONE;
-    int mode = GOC_GUARD_BY_MPROTECT;
-    char *scratch = mmap(NULL, goc__page_size(), PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (scratch != MAP_FAILED) {
-        if (madvise(scratch, goc__page_size(), MADV_GUARD_INSTALL) == 0)
-            mode = GOC_GUARD_BY_MADVISE;
-        munmap(scratch, goc__page_size());
-    }
-    return mode;
-}
-
-int goc__stack_guard_mode(void)
-{
-    int mode = atomic_load_explicit(&guard_mode, memory_order_relaxed);
-    if (!mode) {
-        mode = probe_guard_mode();
-        atomic_store_explicit(&guard_mode, mode, memory_order_relaxed);
-    }
-    return mode;
-}
-
-int goc__stack_put_guard(char *slot)
-{
-    if (goc__stack_guard_mode() == GOC_GUARD_BY_MADVISE)
-        return madvise(slot, goc__page_size(), MADV_GUARD_INSTALL) == 0;
-    return mprotect(slot, goc__page_size(), PROT_NONE) == 0;
-}
 
 /* ------------------------------------------------------- overflow report */
 

@@ -1,11 +1,12 @@
 /*
- * park.c - the park/wake primitive: parking, claiming, holding and
- * cancelling a coroutine's wait, and the wait lists wakers find it on.
+ * park.c - the parking side of the park/wake primitive: beginning a
+ * wait, parking, aborting, holding, and parking with a deadline (the
+ * waker's side is wake.c).
  *
  * Owns no memory. It works on a coroutine's wstate, its description of
  * the wait (wait_what and the cold half's goc_wait, co.h) and the
  * goc_waitq lists that live in the objects waited on. The steps a
- * blocking call takes are in park.h; this file keeps them true.
+ * blocking call takes are in park.h; this file and wake.c keep them true.
  *
  * Invariants:
  *   - wstate is RUNNING while it runs; only the coroutine itself moves
@@ -93,21 +94,7 @@ void goc__park_abort(goc_co *co)
     (void)goc__park(co);
 }
 
-int goc__claim(goc_co *co, int reason)
-{
-    goc__assert(reason != GOC_WS_WAITING && reason != GOC_WS_RUNNING);
-    goc__assert(atomic_load_explicit(&co->life, memory_order_relaxed) == GOC_LIFE_ALIVE);
-    uint32_t expect = GOC_WS_WAITING;
-    return atomic_compare_exchange_strong(&co->wstate, &expect, (uint32_t)reason);
-}
 
-int goc__wake(goc_co *co, int reason)
-{
-    if (!goc__claim(co, reason))
-        return 0;
-    goc__ready(co, 0);
-    return 1;
-}
 
 void goc__hold_begin(goc_co *co, const char *what)
 {
@@ -127,84 +114,22 @@ void goc__hold_abort(goc_co *co)
     clear_wait(co);
 }
 
-void goc__release(goc_co *co)
+/* ------------------------------------------------------ with a deadline */
+
+static void wake_timed_out(goc_timer *t)
 {
-    uint32_t cur = atomic_load_explicit(&co->wstate, memory_order_relaxed);
-    while (!atomic_compare_exchange_weak(&co->wstate, &cur,
-                                         (cur & GOC_WS_CANCEL) | GOC_WS_WOKEN))
-        ;
-    goc__ready(co, 0);
+    goc__wake(t->co, GOC_WS_TIMEDOUT);
 }
 
-int goc__ws_to_err(int reason)
+int goc__park_until(goc_co *self, int64_t deadline)
 {
-    switch (reason) {
-    case GOC_WS_WOKEN: return 0;
-    case GOC_WS_TIMEDOUT: return GOC_ETIMEDOUT;
-    case GOC_WS_CLOSED: return GOC_ECLOSED;
-    default: return GOC_ECANCELED;
+    goc_timer t = { .when = deadline, .idx = GOC_TIMER_NONE, .fire = wake_timed_out, .co = self };
+    if (deadline != INT64_MAX) {
+        atomic_store_explicit(&self->cold->wait.until, deadline, memory_order_relaxed);
+        goc__timer_add(goc__worker(), &t);
     }
-}
-
-void goc__cancel_co(goc_co *co)
-{
-    if (atomic_load(&co->life) != GOC_LIFE_ALIVE)
-        return;
-    uint32_t old = atomic_fetch_or(&co->wstate, GOC_WS_CANCEL);
-    if ((old & GOC_WS_STATE_MASK) != GOC_WS_WAITING || (old & GOC_WS_CANCEL))
-        return;
-    /* Wakers CAS from plain WAITING, so only we can finish this one. */
-    uint32_t expect = GOC_WS_WAITING | GOC_WS_CANCEL;
-    if (atomic_compare_exchange_strong(&co->wstate, &expect, GOC_WS_CANCELED | GOC_WS_CANCEL))
-        goc__ready(co, 0);
-}
-
-/* ----------------------------------------------------------- wait lists */
-
-void goc__waitq_push(goc_waitq *q, goc_waiter *w)
-{
-    goc__assert(!w->queued); /* a waiter is on one queue at most, once */
-    w->next = NULL;
-    w->prev = q->tail;
-    if (q->tail)
-        q->tail->next = w;
-    else
-        q->head = w;
-    q->tail = w;
-    w->queued = 1;
-}
-
-void goc__waitq_remove(goc_waitq *q, goc_waiter *w)
-{
-    if (!w->queued)
-        return;
-    goc__assert(w->prev ? w->prev->next == w : q->head == w);
-    goc__assert(w->next ? w->next->prev == w : q->tail == w);
-    if (w->prev)
-        w->prev->next = w->next;
-    else
-        q->head = w->next;
-    if (w->next)
-        w->next->prev = w->prev;
-    else
-        q->tail = w->prev;
-    w->prev = w->next = NULL;
-    w->queued = 0;
-}
-
-goc_waiter *goc__waitq_pop(goc_waitq *q)
-{
-    goc_waiter *w = q->head;
-    if (w)
-        goc__waitq_remove(q, w);
-    return w;
-}
-
-goc_waiter *goc__waitq_claim(goc_waitq *q)
-{
-    goc_waiter *w;
-    while ((w = goc__waitq_pop(q)))
-        if (goc__claim(w->co, GOC_WS_WOKEN))
-            return w;
-    return NULL;
+    int reason = goc__park(self);
+    if (deadline != INT64_MAX && reason != GOC_WS_TIMEDOUT)
+        goc__timer_remove(&t); /* after this, wake_timed_out is not running */
+    return reason;
 }

@@ -136,7 +136,7 @@ int  goc__park_until(goc_co *self, int64_t deadline);
  * TLS load is one %fs-relative instruction that no compiler can hoist
  * across the (opaque) switch call, so it is inlined everywhere; elsewhere
  * compilers may cache the thread pointer within a function, so there it
- * is a call to a function of its own (sched.c). */
+ * is a call to a function of its own (current.c). */
 #if defined(__x86_64__)
 extern _Thread_local goc_worker *goc__tls_worker __attribute__((tls_model("initial-exec")));
 static inline goc_worker *goc__worker(void)
@@ -244,7 +244,7 @@ static inline void goc__wakeq_ready(goc_wakeq *q, int first_next)
  * the dump. goc__co_start makes it runnable, behind this worker's queue. */
 goc_co *goc__co_make(void (*fn)(void *), void *arg, void *pc, int *err);
 void goc__co_start(goc_co *co);
-/* Names (coro.c): set copies at most GOC_NAME_MAX - 1 bytes of name;
+/* Names (names.c): set copies at most GOC_NAME_MAX - 1 bytes of name;
  * get writes co's name, or "co-ID" when it has none, into buf and
  * returns its length. */
 void   goc__co_set_name(goc_co *co, const char *name);

@@ -2,15 +2,15 @@
  * runtime.c - goc_run: making a runtime, its workers' threads and loops,
  * and taking them down again.
  *
- * Owns: the running goc_runtime (goc__running_rt, set and cleared only by
- * goc_run, which admits one runtime at a time through g_running) and the
- * life of each worker: its thread, its libuv loop and handles (the
+ * Owns: the running goc_runtime (goc__running_rt, in current.c, set and
+ * cleared only by goc_run, which admits one runtime at a time through
+ * g_running) and the life of each worker: its thread, its libuv loop and handles (the
  * wake-up async, the timerfd poll, the netpoll handle), its TLS pointer
  * (goc__tls_worker, set on entry and cleared on exit).
  *
  * Order of a run: parse the config, plan the placement (topo.c), make
  * the pools and the workers, install the signal handlers, start main
- * (coro.c), the monitor and the other threads; worker 0 is the calling
+ * (start_main), the monitor and the other threads; worker 0 is the calling
  * thread. Teardown runs the same steps backwards once every worker's
  * loop has returned (sched.c stops them when main and everything it
  * spawned have exited).
@@ -30,26 +30,7 @@
 #include "runq.h"
 #include "trace.h"
 
-goc_runtime *goc__running_rt;
 static _Atomic int g_running;                   /* a goc_run is in progress */
-
-goc_runtime *goc__runtime(void)
-{
-    return goc__running_rt;
-}
-
-int goc_workers(void)
-{
-    goc_runtime *rt = goc__running_rt;
-    return rt ? rt->nworkers : 0;
-}
-
-int goc_worker_id(void)
-{
-    goc_worker *w = goc__worker();
-    return w ? w->index : -1;
-}
-
 
 /* --------------------------------------------------- worker threads */
 
@@ -286,6 +267,30 @@ fail:
     return NULL;
 }
 
+/* main: spawned on worker 0 before any worker runs, with its stack now,
+ * so that no memory for it is goc_run's GOC_ENOMEM rather than an abort. */
+static int start_main(goc_runtime *rt, void (*fn)(void *), void *arg)
+{
+    goc_worker *w0 = &rt->workers[0];
+    goc_co *co = goc__co_new(w0, arg, 0);
+    if (!co)
+        return GOC_ENOMEM;
+    co->fn.go = fn;
+    co->flags |= GOC_CO_MAIN;
+    if (rt->stacks.usable < GOC_STACK_DEFAULT)
+        co->stack_kind = GOC_STACK_OWN; /* give_stack maps it */
+    /* its stack now, so that no memory for it is GOC_ENOMEM here, not an
+     * abort when it first runs; the rest of the batch goes back to the
+     * pool for whichever worker runs first (main may be stolen) */
+    if (goc__give_stack(w0, co) != 0) {
+        goc__co_release(w0, co);
+        return GOC_ENOMEM;
+    }
+    goc__stack_cache_flush(&rt->stacks, &w0->stacks);
+    goc__enqueue_local(w0, co, 0);
+    return 0;
+}
+
 int goc_run(const goc_config *cfg, void (*main_fn)(void *), void *arg)
 {
     if (!main_fn)
@@ -321,7 +326,7 @@ int goc_run(const goc_config *cfg, void (*main_fn)(void *), void *arg)
     goc__dump_signal_install();
     if (rt->pin)
         goc__topo_save_binding(rt->topo);
-    if ((err = goc__start_main(rt, main_fn, arg)) != 0)
+    if ((err = start_main(rt, main_fn, arg)) != 0)
         goto out;
     rt->started = goc_now();
     if (goc__monitor_start(rt) != 0)

@@ -14,6 +14,26 @@
  *                pools, shutdown state.
  * Coroutines (co.h) and parking (park.h) are described where they are
  * declared.
+ *
+ * The files of sched/ form layers, each calling only the ones below it
+ * (the ctest "layers" checks it on the object files; the table is in
+ * cmake/check-layers.cmake), bottom first:
+ *   base        current.c (this thread's worker, the running runtime, the
+ *               clock), the context switch, spin.c, check.c, chaos.c,
+ *               topo.c, guard.c, error.c
+ *   diagnostics names.c, then trace.c: sinks the layers above report to
+ *   memory      stack.c, overflow.c, copool.c
+ *   queues      timer.c (heaps), runq.c (run queues, wake-ups), wake.c
+ *               (the waker's side of parking), coro.c (a coroutine's
+ *               life), netpoll.c (the epoll set and its harvest)
+ *   the loop    deadlock.c, idle.c (stealing, sleeping), sched.c
+ *   parking     park.c, then what parks: coapi.c (the coroutine API),
+ *               uvreq.c (libuv requests), pollwait.c (sockets)
+ *   the run     dump.c, stats.c, monitor.c, runtime.c (goc_run)
+ * Above sched/: io/ and chan/, then asyncio/, through park.h (io/ also
+ * netpoll.h and uvreq.h). A lower layer that must reach a higher one
+ * does it through a function pointer the higher one handed down (a
+ * timer's fire, a watch's fn, a coroutine's body).
  */
 #ifndef GOC_RUNTIME_H
 #define GOC_RUNTIME_H
@@ -162,7 +182,7 @@ void  goc__stack_scavenge(goc_stack_pool *p);
  * default size, so main can use stdio even when coroutines are tiny. */
 char *goc__stack_get_own(goc_stack_pool *p, size_t usable);
 void  goc__stack_put_own(goc_stack_pool *p);
-size_t goc__page_size(void);             /* sysconf's, read once (stack.c) */
+size_t goc__page_size(void);             /* sysconf's, read once (guard.c) */
 
 /* overflow.c: guards, the overflow check, the SIGSEGV handler. */
 enum { GOC_GUARD_BY_MADVISE = 1, GOC_GUARD_BY_MPROTECT = 2, GOC_GUARD_NONE = 3 };
@@ -434,7 +454,6 @@ void goc__worker_loop(goc_worker *w);   /* until the runtime stops */
 void goc__stop_all(goc_runtime *rt);    /* every worker's loop returns */
 void goc__co_body(goc_co *co);          /* coro.c: runs the user function */
 int  goc__give_stack(goc_worker *w, goc_co *co);
-int  goc__start_main(goc_runtime *rt, void (*fn)(void *), void *arg); /* coro.c */
 /* idle.c: nothing local; steal or sleep. NULL once the runtime stops. */
 goc_co *goc__find_work_slow(goc_worker *w);
 void goc__switch_to_sched(goc_worker *w, goc_co *co, int req);
@@ -456,7 +475,7 @@ void goc__nudge_stuck(goc_worker *w);
 goc_co *goc__co_new(goc_worker *w, void *arg, int is_task);
 void goc__co_finish(goc_worker *w, goc_co *co);
 void goc__cancel_all(goc_runtime *rt);
-/* Every coroutine spawned has exited (sched.c; three reads that agree). */
+/* Every coroutine spawned has exited (deadlock.c; three reads that agree). */
 int  goc__all_exited(goc_runtime *rt);
 /* deadlock.c: called by a worker about to block; 1 if it found a deadlock,
  * reported it and cancelled everyone (there is work again: the cancelled
@@ -489,9 +508,6 @@ void goc__schedtrace_print(goc_runtime *rt, int64_t now);
 void goc__stack_usage(goc_stack_pool *p, uint64_t *reserved, uint64_t *committed);
 
 /* dump.c */
-/* A worker that set co->on_cpu while a dump runs: wait until the dump has
- * let go of co's stack (claim in sched.c; the fast path is one load). */
-void goc__dump_wait_unpinned(goc_co *co);
 /* The dump the SIGQUIT handler asked for, if any (the monitor, each sample). */
 void goc__dump_poll(goc_runtime *rt);
 /* Install the SIGQUIT handler if SIGQUIT has its default disposition;

@@ -43,39 +43,6 @@
 #include "runq.h"
 #include "trace.h"
 
-_Thread_local goc_worker *goc__tls_worker __attribute__((tls_model("initial-exec")));
-
-#if defined(__x86_64__)
-static inline goc_worker *worker_tls(void)
-{
-    return goc__tls_worker;
-}
-#else
-__attribute__((noinline)) static goc_worker *worker_tls(void)
-{
-    goc_worker *w = goc__tls_worker;
-    __asm__ volatile("" : "+r"(w) : : "memory");
-    return w;
-}
-
-goc_worker *goc__worker(void)
-{
-    return worker_tls();
-}
-#endif
-
-uint32_t goc__rand(void)
-{
-    static _Thread_local uint32_t outside __attribute__((tls_model("initial-exec"))) = 0x2545F491u;
-    goc_worker *w = worker_tls();
-    uint32_t *state = w ? &w->rng : &outside;
-    uint32_t x = *state; /* xorshift32 */
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    return *state = x;
-}
-
 /* --------------------------------------------------------- finding work */
 
 static goc_co *find_work(goc_worker *w)
@@ -111,17 +78,6 @@ static void wait_off_cpu(goc_co *co)
         goc__spin_wait(&spins);
 }
 
-int goc__all_exited(goc_runtime *rt)
-{
-    uint64_t s1 = 0, e = 0, s2 = 0;
-    for (int i = 0; i < rt->nworkers; i++)
-        s1 += atomic_load(&rt->workers[i].nspawned);
-    for (int i = 0; i < rt->nworkers; i++)
-        e += atomic_load(&rt->workers[i].nexited);
-    for (int i = 0; i < rt->nworkers; i++)
-        s2 += atomic_load(&rt->workers[i].nspawned);
-    return s1 == s2 && s1 == e;
-}
 
 void goc__stop_all(goc_runtime *rt)
 {
@@ -163,6 +119,16 @@ static void set_running(goc_worker *w, goc_co *co)
                           memory_order_relaxed);
 }
 
+/* The worker's half of dump.c's pin hand-shake: a dump runs, so fence
+ * and wait until it is done with co's stack. */
+static void wait_unpinned(goc_co *co)
+{
+    atomic_thread_fence(memory_order_seq_cst); /* on_cpu = 1 before reading pinned */
+    unsigned spins = 0;
+    while (atomic_load_explicit(&co->pinned, memory_order_acquire))
+        goc__spin_wait(&spins);
+}
+
 /* Make co ready to be switched to on w: off every other CPU, with a stack.
  * A dump may be reading co's stack (dump.c, goc__dump_pin): the load of
  * rt->dumping comes after the store of on_cpu in program order (the
@@ -175,7 +141,7 @@ static inline void claim(goc_worker *w, goc_co *co)
     atomic_store_explicit(&co->on_cpu, 1, memory_order_relaxed);
     atomic_signal_fence(memory_order_seq_cst);
     if (atomic_load_explicit(&w->rt->dumping, memory_order_acquire))
-        goc__dump_wait_unpinned(co);
+        wait_unpinned(co);
     if (!co->stack && give_stack(w, co) != 0) {
         fprintf(stderr, "goc: out of memory for the stack of coroutine %llu\n",
                 (unsigned long long)co->id);
@@ -191,7 +157,7 @@ static inline void claim(goc_worker *w, goc_co *co)
  * directly to us (its registers are saved now). */
 static inline goc_worker *after_resume(goc_co *self, int fresh)
 {
-    goc_worker *w = worker_tls();
+    goc_worker *w = goc__worker();
 #ifdef GOC_ASAN
     san_asan_finish(fresh ? NULL : self->asan_fake, NULL, NULL);
 #else
@@ -368,8 +334,9 @@ static int give_stack(goc_worker *w, goc_co *co)
     return 0;
 }
 
-/* For goc__start_main (coro.c): main gets its stack before the run starts,
- * so no memory for it is goc_run's GOC_ENOMEM, not claim()'s abort. */
+/* For goc_run's start_main (runtime.c): main gets its stack before the
+ * run starts, so no memory for it is goc_run's GOC_ENOMEM, not claim()'s
+ * abort. */
 int goc__give_stack(goc_worker *w, goc_co *co)
 {
     return give_stack(w, co);

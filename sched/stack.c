@@ -85,14 +85,6 @@
  * workers, timers (100,000 sleeps of 0-100 ms) 40,000-58,000. */
 #define STACK_WARM_MAX ((size_t)65536)
 
-size_t goc__page_size(void)
-{
-    static size_t ps;
-    if (!ps)
-        ps = (size_t)sysconf(_SC_PAGESIZE);
-    return ps;
-}
-
 static size_t round_up(size_t n, size_t to)
 {
     return (n + to - 1) / to * to;

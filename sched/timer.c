@@ -1,5 +1,6 @@
 /*
- * timer.c - the clock (goc_now), per-worker timers and goc_sleep.
+ * timer.c - per-worker timers (goc__park_until is park.c's, goc_sleep
+ * coapi.c's).
  *
  * Owns: each worker's timer heap: a 4-ary min-heap of (deadline, timer)
  * pairs. The deadline is copied into the array so that sifting compares
@@ -27,13 +28,6 @@
 #include "trace.h"
 
 #define ARITY 4
-
-int64_t goc_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static void set_slot(goc_timers *ts, uint32_t i, goc_heap_slot e)
 {
@@ -216,37 +210,4 @@ int64_t goc__deadline(int64_t ns)
 {
     int64_t now = goc_now();
     return ns > INT64_MAX - now ? INT64_MAX : now + ns;
-}
-
-static void wake_timed_out(goc_timer *t)
-{
-    goc__wake(t->co, GOC_WS_TIMEDOUT);
-}
-
-int goc__park_until(goc_co *self, int64_t deadline)
-{
-    goc_timer t = { .when = deadline, .idx = GOC_TIMER_NONE, .fire = wake_timed_out, .co = self };
-    if (deadline != INT64_MAX) {
-        atomic_store_explicit(&self->cold->wait.until, deadline, memory_order_relaxed);
-        goc__timer_add(goc__worker(), &t);
-    }
-    int reason = goc__park(self);
-    if (deadline != INT64_MAX && reason != GOC_WS_TIMEDOUT)
-        goc__timer_remove(&t); /* after this, wake_timed_out is not running */
-    return reason;
-}
-
-int goc_sleep(int64_t ns)
-{
-    goc_co *co = goc__self();
-    if (!co)
-        return GOC_EPERM;
-    if (ns <= 0) {
-        goc_yield();
-        return goc_cancelled() ? GOC_ECANCELED : 0;
-    }
-    int64_t deadline = goc__deadline(ns);
-    if (goc__park_begin(co, "sleep") != 0)
-        return GOC_ECANCELED;
-    return goc__park_until(co, deadline) == GOC_WS_TIMEDOUT ? 0 : GOC_ECANCELED;
 }

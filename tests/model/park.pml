@@ -51,7 +51,7 @@
  *                             lock, fired? else goc__waitq_remove
  *   claim                     sched/park.c goc__claim: CAS WAITING -> reason
  *                             (exactly WAITING: a set CANCEL bit fails it)
- *   ready                     sched/sched.c goc__ready (enqueue_local or
+ *   ready                     sched/runq.c goc__ready (enqueue_local or
  *                             _global: one abstract run queue, runq)
  *   Sender                    chan/chan.c chan_op(SEND, block=0) /
  *                             try_send_locked: goc__waitq_claim pops the

@@ -1,0 +1,121 @@
+/*
+ * wake.c - the waker's side of the park protocol (park.h): claiming a
+ * parked coroutine, waking it, ending a held wait, cancelling, and the
+ * wait lists wakers find waiters on.
+ *
+ * Owns no memory. A waker changes a coroutine's wstate only by CAS from
+ * plain WAITING (goc__claim), so of a value, a close, a timeout and a
+ * cancel exactly one wins; goc__cancel_co sets the sticky CANCEL bit and,
+ * if it finds WAITING, it alone finishes the wake-up (wakers' CAS from
+ * plain WAITING fails on it). A HELD wait is ended only by goc__release.
+ * The winner makes the coroutine runnable (runq.c), after unlocking what
+ * it found it on. A waiter is on one wait list at most, once.
+ *
+ * Locking: none of its own; a goc_waitq is guarded by the lock of the
+ * object it belongs to, which every caller holds. park.c is the other
+ * side; tests/model/park.pml model-checks the two together.
+ */
+#include "runtime.h"
+
+int goc__claim(goc_co *co, int reason)
+{
+    goc__assert(reason != GOC_WS_WAITING && reason != GOC_WS_RUNNING);
+    goc__assert(atomic_load_explicit(&co->life, memory_order_relaxed) == GOC_LIFE_ALIVE);
+    uint32_t expect = GOC_WS_WAITING;
+    return atomic_compare_exchange_strong(&co->wstate, &expect, (uint32_t)reason);
+}
+
+int goc__wake(goc_co *co, int reason)
+{
+    if (!goc__claim(co, reason))
+        return 0;
+    goc__ready(co, 0);
+    return 1;
+}
+
+void goc__release(goc_co *co)
+{
+    uint32_t cur = atomic_load_explicit(&co->wstate, memory_order_relaxed);
+    while (!atomic_compare_exchange_weak(&co->wstate, &cur,
+                                         (cur & GOC_WS_CANCEL) | GOC_WS_WOKEN))
+        ;
+    goc__ready(co, 0);
+}
+
+int goc__ws_to_err(int reason)
+{
+    switch (reason) {
+    case GOC_WS_WOKEN: return 0;
+    case GOC_WS_TIMEDOUT: return GOC_ETIMEDOUT;
+    case GOC_WS_CLOSED: return GOC_ECLOSED;
+    default: return GOC_ECANCELED;
+    }
+}
+
+void goc__cancel_co(goc_co *co)
+{
+    if (atomic_load(&co->life) != GOC_LIFE_ALIVE)
+        return;
+    uint32_t old = atomic_fetch_or(&co->wstate, GOC_WS_CANCEL);
+    if ((old & GOC_WS_STATE_MASK) != GOC_WS_WAITING || (old & GOC_WS_CANCEL))
+        return;
+    /* Wakers CAS from plain WAITING, so only we can finish this one. */
+    uint32_t expect = GOC_WS_WAITING | GOC_WS_CANCEL;
+    if (atomic_compare_exchange_strong(&co->wstate, &expect, GOC_WS_CANCELED | GOC_WS_CANCEL))
+        goc__ready(co, 0);
+}
+
+void goc__cancel_all(goc_runtime *rt)
+{
+    goc__co_each_alive(rt, goc__cancel_co);
+}
+
+/* ----------------------------------------------------------- wait lists */
+
+void goc__waitq_push(goc_waitq *q, goc_waiter *w)
+{
+    goc__assert(!w->queued); /* a waiter is on one queue at most, once */
+    w->next = NULL;
+    w->prev = q->tail;
+    if (q->tail)
+        q->tail->next = w;
+    else
+        q->head = w;
+    q->tail = w;
+    w->queued = 1;
+}
+
+void goc__waitq_remove(goc_waitq *q, goc_waiter *w)
+{
+    if (!w->queued)
+        return;
+    goc__assert(w->prev ? w->prev->next == w : q->head == w);
+    goc__assert(w->next ? w->next->prev == w : q->tail == w);
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        q->head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        q->tail = w->prev;
+    w->prev = w->next = NULL;
+    w->queued = 0;
+}
+
+goc_waiter *goc__waitq_pop(goc_waitq *q)
+{
+    goc_waiter *w = q->head;
+    if (w)
+        goc__waitq_remove(q, w);
+    return w;
+}
+
+goc_waiter *goc__waitq_claim(goc_waitq *q)
+{
+    goc_waiter *w;
+    while ((w = goc__waitq_pop(q)))
+        if (goc__claim(w->co, GOC_WS_WOKEN))
+            return w;
+    return NULL;
+}
