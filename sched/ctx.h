@@ -1,8 +1,8 @@
 /*
  * ctx.h - the machine context of a coroutine: the one small interface the
  * scheduler uses to start and switch stacks. Platform code lives beside it:
- * ctx_x86_64.S (SysV), ctx_aarch64.S (AAPCS64), ctx_ucontext.c (fallback,
- * selected with -DGOC_CTX_UCONTEXT=1 or on any other architecture).
+ * ctx_x86_64.S (SysV), ctx_aarch64.S (AAPCS64), ctx_ucontext.c (fallback);
+ * CMake picks the files and defines GOC_CTX_UCONTEXT=1 for the fallback.
  *
  * Invariants: a context is switched to only when it is not running
  * anywhere (the scheduler's on_cpu hand-off guarantees it); the entry

@@ -6,7 +6,6 @@
  *
  *   void goc__ctx_switch(goc_ctx *from, goc_ctx *to);   x0 = from, x1 = to
  */
-#if defined(__aarch64__) && !(defined(GOC_CTX_UCONTEXT) && GOC_CTX_UCONTEXT)
         .text
         .globl  goc__ctx_switch
         .hidden goc__ctx_switch
@@ -52,5 +51,4 @@ goc__ctx_start:
         mov     x30, #0
         br      x19
         .size   goc__ctx_start, .-goc__ctx_start
-#endif
         .section .note.GNU-stack,"",%progbits

@@ -2,12 +2,12 @@
  * ctx_native.c - goc__ctx_make for the assembly back ends (ctx_x86_64.S,
  * ctx_aarch64.S): lays out a new stack so that the first goc__ctx_switch
  * to it "returns" into goc__ctx_start, which jumps to the entry function.
+ * CMake compiles it, with the assembly file, on x86-64 and aarch64.
  */
-#include "ctx.h"
-
-#if !(defined(GOC_CTX_UCONTEXT) && GOC_CTX_UCONTEXT)
 #include <stdint.h>
 #include <string.h>
+
+#include "ctx.h"
 
 void goc__ctx_start(void);
 
@@ -32,4 +32,3 @@ void goc__ctx_make(goc_ctx *c, void *lo, size_t size, void (*entry)(void))
     c->sp = sp;
 #endif
 }
-#endif

@@ -1,13 +1,13 @@
 /*
  * ctx_ucontext.c - portable fallback context switch on makecontext /
  * swapcontext. Slower (swapcontext saves the signal mask with a syscall),
- * but it runs anywhere glibc does. Selected by -DGOC_CTX_UCONTEXT=1 and on
- * architectures without an assembly back end.
+ * but it runs anywhere glibc does. CMake compiles it instead of the
+ * assembly (and defines GOC_CTX_UCONTEXT=1 for ctx.h) with
+ * GOC_CONTEXT=ucontext and on architectures without an assembly back end.
  */
-#include "ctx.h"
-
-#if defined(GOC_CTX_UCONTEXT) && GOC_CTX_UCONTEXT
 #include <stdlib.h>
+
+#include "ctx.h"
 
 void goc__ctx_make(goc_ctx *c, void *lo, size_t size, void (*entry)(void))
 {
@@ -24,4 +24,3 @@ void goc__ctx_switch(goc_ctx *from, goc_ctx *to)
     if (swapcontext(&from->uc, &to->uc) != 0)
         abort();
 }
-#endif

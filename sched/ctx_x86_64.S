@@ -8,7 +8,6 @@
  *
  *   void goc__ctx_switch(goc_ctx *from, goc_ctx *to);   rdi = from, rsi = to
  */
-#if defined(__x86_64__) && !(defined(GOC_CTX_UCONTEXT) && GOC_CTX_UCONTEXT)
         .text
         .globl  goc__ctx_switch
         .hidden goc__ctx_switch
@@ -69,5 +68,4 @@ goc__ctx_start:
         jmpq    *%r12
         .cfi_endproc
         .size   goc__ctx_start, .-goc__ctx_start
-#endif
         .section .note.GNU-stack,"",@progbits
