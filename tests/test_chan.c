@@ -13,6 +13,8 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <unistd.h>
+#include <sched.h>
 
 #if defined(TU_ASAN)
 /* goc_chan_make must answer NULL for sizes that overflow. If the library
@@ -1562,6 +1564,201 @@ static void test_outside_coroutine(void **state)
     assert_int_equal(goc_chan_free(b), 0);
 }
 
+/* ------------------------------------ plain threads racing the workers */
+
+/* Plain threads are the wakers a one-worker fast path must never miss
+ * (issue 14): here they trysend, tryrecv and cancel while coroutines
+ * block on the same channel, at every worker count. Exact accounting:
+ * every id is received once, by a coroutine or a plain thread, nothing is
+ * lost or doubled, and a cancelled receiver loses no value. */
+#define PT_SENDERS 3             /* plain threads (trysend) */
+#define PT_CO_SENDERS 2          /* coroutines (send): the workers busy on the channel too */
+#define PT_RECEIVERS 4
+#define PT_IDS(s) ((PT_SENDERS + PT_CO_SENDERS) * (s)->per_sender)
+
+typedef struct pt_state {
+    goc_chan *ch;
+    long per_sender;                 /* ids each plain sender sends */
+    _Atomic int *seen;               /* seen[id]: times id was received */
+    _Atomic long taken_by_threads;   /* received by the plain tryrecv thread */
+    _Atomic long taken_by_cos;       /* received by coroutines */
+    _Atomic int senders_left;
+    _Atomic int stop_taker;
+    _Atomic int taker_done;
+    goc_task *receivers[PT_RECEIVERS];
+    _Atomic int canceller_done;
+    _Atomic int bad_ids;             /* ids out of range (never sent) */
+    _Atomic int bad_rcs;             /* a plain thread's unexpected return code */
+} pt_state;
+
+typedef struct pt_sender {
+    pt_state *s;
+    int index;
+} pt_sender;
+
+/* Called by coroutines and plain threads: no cmocka here, only counts. */
+static void pt_count(pt_state *s, int id)
+{
+    if (id < 0 || id >= PT_IDS(s))
+        atomic_fetch_add(&s->bad_ids, 1);
+    else
+        atomic_fetch_add(&s->seen[id], 1);
+}
+
+static void *pt_send_thread(void *arg)
+{
+    pt_sender *a = arg;
+    pt_state *s = a->s;
+    for (long i = 0; i < s->per_sender; i++) {
+        int id = (int)(a->index * s->per_sender + i);
+        int rc;
+        while ((rc = goc_chan_trysend(s->ch, &id)) == GOC_EAGAIN)
+            sched_yield();
+        if (rc != 0)
+            atomic_fetch_add(&s->bad_rcs, 1);
+    }
+    atomic_fetch_sub(&s->senders_left, 1);
+    return NULL;
+}
+
+static void *pt_take_thread(void *arg)
+{
+    pt_state *s = arg;
+    int id;
+    while (!atomic_load(&s->stop_taker)) {
+        if (goc_chan_tryrecv(s->ch, &id) == 0) {
+            pt_count(s, id);
+            atomic_fetch_add(&s->taken_by_threads, 1);
+        } else {
+            sched_yield();
+        }
+    }
+    atomic_store(&s->taker_done, 1);
+    return NULL;
+}
+
+/* Cancels receivers 0 and 1 from a plain thread while they may be parked. */
+static void *pt_cancel_thread(void *arg)
+{
+    pt_state *s = arg;
+    usleep(2000);
+    goc_cancel(s->receivers[0]);
+    usleep(2000);
+    goc_cancel(s->receivers[1]);
+    atomic_store(&s->canceller_done, 1);
+    return NULL;
+}
+
+static void *pt_co_sender(void *arg)
+{
+    pt_sender *a = arg;
+    pt_state *s = a->s;
+    for (long i = 0; i < s->per_sender; i++) {
+        int id = (int)(a->index * s->per_sender + i);
+        TU_CHECK_INT_EQ(goc_chan_send(s->ch, &id), 0);
+    }
+    return NULL;
+}
+
+static void *pt_receiver(void *arg)
+{
+    pt_state *s = arg;
+    int id;
+    int rc;
+    while ((rc = goc_chan_recv(s->ch, &id)) == 0) {
+        pt_count(s, id);
+        atomic_fetch_add(&s->taken_by_cos, 1);
+    }
+    TU_CHECK(rc == GOC_ECLOSED || rc == GOC_ECANCELED);
+    return NULL;
+}
+
+/* Wait for a plain thread's flag with timers, so the runtime does not call
+ * it a deadlock while only plain threads can help. */
+static int pt_wait(_Atomic int *flag, int want)
+{
+    int64_t end = goc_now() + 60 * TU_SEC;
+    while (atomic_load(flag) != want && goc_now() < end)
+        goc_sleep(TU_MS);
+    return atomic_load(flag) == want;
+}
+
+static void pt_main(void *arg)
+{
+    pt_state *s = arg;
+    for (int i = 0; i < PT_RECEIVERS; i++) {
+        s->receivers[i] = goc_spawn(pt_receiver, s);
+        TU_CHECK(s->receivers[i] != NULL);
+    }
+    pthread_t senders[PT_SENDERS], taker, canceller;
+    pt_sender args[PT_SENDERS + PT_CO_SENDERS];
+    goc_task *co_senders[PT_CO_SENDERS];
+    for (int i = 0; i < PT_CO_SENDERS; i++) {
+        args[PT_SENDERS + i] = (pt_sender){ .s = s, .index = PT_SENDERS + i };
+        co_senders[i] = goc_spawn(pt_co_sender, &args[PT_SENDERS + i]);
+        TU_CHECK(co_senders[i] != NULL);
+    }
+    for (int i = 0; i < PT_SENDERS; i++) {
+        args[i] = (pt_sender){ .s = s, .index = i };
+        TU_CHECK_INT_EQ(pthread_create(&senders[i], NULL, pt_send_thread, &args[i]), 0);
+    }
+    TU_CHECK_INT_EQ(pthread_create(&taker, NULL, pt_take_thread, s), 0);
+    TU_CHECK_INT_EQ(pthread_create(&canceller, NULL, pt_cancel_thread, s), 0);
+    TU_CHECK(pt_wait(&s->senders_left, 0));
+    TU_CHECK(pt_wait(&s->canceller_done, 1));
+    for (int i = 0; i < PT_CO_SENDERS; i++)
+        if (co_senders[i])
+            TU_CHECK_INT_EQ(goc_join(co_senders[i], NULL), 0);
+    /* let the receivers drain what is buffered, then stop everyone */
+    while (goc_chan_len(s->ch) > 0)
+        goc_sleep(TU_MS);
+    atomic_store(&s->stop_taker, 1);
+    TU_CHECK(pt_wait(&s->taker_done, 1));
+    for (int i = 0; i < PT_SENDERS; i++)
+        pthread_join(senders[i], NULL);
+    pthread_join(taker, NULL);
+    pthread_join(canceller, NULL);
+    TU_CHECK_INT_EQ(goc_chan_close(s->ch), 0);
+    for (int i = 0; i < PT_RECEIVERS; i++) {
+        if (!s->receivers[i])
+            continue;
+        int rc = goc_join(s->receivers[i], NULL);
+        TU_CHECK(rc == 0 || (i < 2 && rc == GOC_ECANCELED)); /* 0 and 1 were cancelled */
+    }
+}
+
+static void pt_run(size_t cap)
+{
+    pt_state s;
+    memset(&s, 0, sizeof s);
+    s.per_sender = TU_SCALE(20000L);
+    long total = PT_IDS(&s);
+    s.seen = calloc((size_t)total, sizeof *s.seen);
+    assert_non_null(s.seen);
+    s.ch = goc_chan_make(sizeof(int), cap);
+    assert_non_null(s.ch);
+    atomic_store(&s.senders_left, PT_SENDERS);
+    TU_RUN(NULL, pt_main, &s);
+    assert_int_equal(atomic_load(&s.bad_ids), 0);
+    assert_int_equal(atomic_load(&s.bad_rcs), 0);
+    long got = atomic_load(&s.taken_by_threads) + atomic_load(&s.taken_by_cos);
+    for (long id = 0; id < total; id++)
+        if (atomic_load(&s.seen[id]) != 1)
+            fail_msg("cap %zu: id %ld received %d times (of %ld sent; %ld by coroutines, %ld by "
+                     "the plain thread)", cap, id, atomic_load(&s.seen[id]), total,
+                     atomic_load(&s.taken_by_cos), atomic_load(&s.taken_by_threads));
+    assert_int_equal(got, total);
+    assert_int_equal(goc_chan_free(s.ch), 0);
+    free(s.seen);
+}
+
+static void test_plain_threads_race_workers(void **state)
+{
+    (void)state;
+    pt_run(0);
+    pt_run(8);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1581,6 +1778,7 @@ int main(void)
         cmocka_unit_test(test_cancel_blocked_ops),
         cmocka_unit_test(test_cancel_race_accounting),
         cmocka_unit_test(test_timeout_race_accounting),
+        cmocka_unit_test(test_plain_threads_race_workers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
