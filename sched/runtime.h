@@ -452,12 +452,14 @@ extern goc_runtime *goc__running_rt;
 /* sched.c */
 void goc__worker_loop(goc_worker *w);   /* until the runtime stops */
 void goc__stop_all(goc_runtime *rt);    /* every worker's loop returns */
-void goc__co_body(goc_co *co);          /* coro.c: runs the user function */
 int  goc__give_stack(goc_worker *w, goc_co *co);
-/* idle.c: nothing local; steal or sleep. NULL once the runtime stops. */
-goc_co *goc__find_work_slow(goc_worker *w);
 void goc__switch_to_sched(goc_worker *w, goc_co *co, int req);
 void goc__switch_away(goc_worker *w, goc_co *co, int req); /* YIELD or PARK */
+
+/* idle.c: nothing local; steal or sleep. NULL once the runtime stops. */
+goc_co *goc__find_work_slow(goc_worker *w);
+
+/* runq.c (runq.h has the rest) */
 void goc__enqueue_local(goc_worker *w, goc_co *co, int next);
 int  goc__enqueue_global(goc_runtime *rt, goc_co *co); /* 1 if it woke a worker */
 /* Make co runnable on w's ring without waking anyone; after a batch the
@@ -473,12 +475,17 @@ void goc__nudge_stuck(goc_worker *w);
 
 /* coro.c */
 goc_co *goc__co_new(goc_worker *w, void *arg, int is_task);
+void goc__co_body(goc_co *co);          /* runs the user function */
 void goc__co_finish(goc_worker *w, goc_co *co);
+
+/* wake.c: goc__cancel_co on every live coroutine (shutdown, deadlock) */
 void goc__cancel_all(goc_runtime *rt);
-/* Every coroutine spawned has exited (deadlock.c; three reads that agree). */
+
+/* deadlock.c */
+/* Every coroutine spawned has exited (three reads that agree). */
 int  goc__all_exited(goc_runtime *rt);
-/* deadlock.c: called by a worker about to block; 1 if it found a deadlock,
- * reported it and cancelled everyone (there is work again: the cancelled
+/* Called by a worker about to block; 1 if it found a deadlock, reported
+ * it and cancelled everyone (there is work again: the cancelled
  * coroutines). */
 int  goc__deadlock_check(goc_worker *w);
 
