@@ -48,8 +48,7 @@ static inline int goc__qw_wait(goc_spin *lock, goc_waitq *q, size_t *nparked, qw
     int reason = goc__waitq_park(q, &me->w, lock, deadline);
     if (reason == GOC_WS_WOKEN)
         return me->status; /* claimed: the object is not ours to touch any more */
-    goc__spin_lock(lock);
-    (*nparked)--;
+    (*nparked)--; /* locked again by goc__waitq_park */
     goc__spin_unlock(lock);
     return goc__ws_to_err(reason);
 }

@@ -613,7 +613,8 @@ int goc_group_wait(goc_group *g)
     if (goc__park_begin(self, "task group") == 0) {
         group_waiter me = { .w.co = self, .held = 0 };
         cancelled = goc__waitq_park(&g->waiters, &me.w, &g->lock, INT64_MAX) != GOC_WS_WOKEN;
-        goc__spin_lock(&g->lock);
+        if (!cancelled)
+            goc__spin_lock(&g->lock); /* a cancelled wait comes back locked */
     }
     int rc = cancelled ? GOC_ECANCELED : g->err;
     if (cancelled && g->running > 0) {

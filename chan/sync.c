@@ -42,7 +42,10 @@ static int wait_for_handoff(goc_spin *lock, goc_waitq *q, goc_co *self, const ch
         return GOC_ECANCELED;
     }
     goc_waiter me = { .co = self };
-    return goc__ws_to_err(goc__waitq_park(q, &me, lock, INT64_MAX));
+    int reason = goc__waitq_park(q, &me, lock, INT64_MAX);
+    if (reason != GOC_WS_WOKEN)
+        goc__spin_unlock(lock); /* locked again by goc__waitq_park */
+    return goc__ws_to_err(reason);
 }
 
 /* ----------------------------------------------------------------- mutex */

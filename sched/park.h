@@ -185,11 +185,13 @@ void goc__chaos_pause(void);           /* GOC_CHAOS: maybe stall here (chaos.c) 
 /* The wait of every object guarded by a goc_spin (queue, event, mutex,
  * semaphore, socket): self has begun its park (goc__park_begin*), lock is
  * held and guards q. Queue w (w->co is self), release the lock, park
- * until a waker claims w or deadline (INT64_MAX: none) passes; if
- * something else ended the wait, take w off q under the lock (a waker
- * that lost the claim may have done it already). Returns the wake reason:
- * GOC_WS_WOKEN means a waker claimed w, took it off q and may have left
- * word in the waiter; the object is not ours to touch any more. Channels
+ * until a waker claims w or deadline (INT64_MAX: none) passes. Returns
+ * the wake reason. GOC_WS_WOKEN: a waker claimed w, took it off q and may
+ * have left word in the waiter; the lock is not held and the object is
+ * not ours to touch any more. Anything else (a timeout, a cancel): w is
+ * off q (a waker that lost the claim may have taken it off already) and
+ * the lock is held again, for the caller's own bookkeeping; the caller
+ * unlocks. Channels
  * and WaitGroups wait in their own way because their lock is not a
  * goc_spin: a bit of a word that also counts the operations in flight
  * (chan.h, wg.c), released and uncounted in one atomic. */
@@ -201,7 +203,6 @@ static inline int goc__waitq_park(goc_waitq *q, goc_waiter *w, goc_spin *lock, i
     if (reason != GOC_WS_WOKEN) {
         goc__spin_lock(lock);
         goc__waitq_remove(q, w);
-        goc__spin_unlock(lock);
     }
     return reason;
 }

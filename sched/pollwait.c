@@ -18,7 +18,7 @@
 #include "runtime.h"
 
 /* pfd->lock held and the park begun: wait for an edge, the deadline, a
- * close or a cancel (the lock is released here). Counted in nfd_waiting
+ * close or a cancel (the lock is released on return). Counted in nfd_waiting
  * from before the lock is released, so the deadlock check never finds
  * this coroutine parked and uncounted. */
 static int park_for_edge(goc_pollfd *pfd, int dir, io_waiter *me, int64_t deadline)
@@ -29,6 +29,7 @@ static int park_for_edge(goc_pollfd *pfd, int dir, io_waiter *me, int64_t deadli
     atomic_fetch_sub(&rt->nfd_waiting, 1); /* seq_cst: see deadlock.c */
     if (reason == GOC_WS_WOKEN)
         return me->closed ? GOC_ECLOSED : 0; /* our claimer took us off the queue */
+    goc__spin_unlock(&pfd->lock); /* locked again by goc__waitq_park */
     return goc__ws_to_err(reason);
 }
 
