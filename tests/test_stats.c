@@ -126,7 +126,11 @@ static void ponger(void *arg)
 }
 
 /* Each message of an unbuffered channel makes one side wait for the
- * other: at least one park per message, and one switch back per park. */
+ * other: one park per message, and one switch back per park. Counted
+ * between two reads, two of them may fall outside: with more than one
+ * worker the ponger can park for the first ping before `before` is read,
+ * and it counts a park only after it has queued itself, so the last pong
+ * can be taken from it before its park is counted. */
 static void main_pingpong(void *arg)
 {
     (void)arg;
@@ -140,8 +144,8 @@ static void main_pingpong(void *arg)
         TU_CHECK_INT_EQ(back, i);
     }
     goc_stats after = read_now();
-    TU_CHECK(after.parks - before.parks >= 2 * ROUNDS);
-    TU_CHECK(after.switches - before.switches >= 2 * ROUNDS);
+    TU_CHECK(after.parks - before.parks >= 2 * ROUNDS - 2);
+    TU_CHECK(after.switches - before.switches >= 2 * ROUNDS - 2);
     goc_chan_close(pp.ping);
     wait_live(before.live - 1);
     goc_chan_free(pp.ping);
