@@ -14,9 +14,10 @@
  * Owns: nothing beyond one call: the waiters and the lock and poll arrays
  * live on the caller's stack (on the heap above SELECT_INLINE cases).
  *
- * Locking: the channels' locks in address order, no other lock held; the
- * coroutine a completed case woke is made runnable after they are all
- * released.
+ * Locking: the channels' locks in address order, no other lock held, all
+ * in one section (sched/solo.h: with one worker and no plain thread
+ * inside, plain stores); the coroutine a completed case woke is made
+ * runnable after they are all released.
  */
 #include <stdlib.h>
 
@@ -32,6 +33,7 @@ typedef struct select_state {
     size_t nlocks;
     goc_sudog *sg;           /* one waiter per case */
     goc_chan *done_ch;       /* the channel of the case performed in pass 1 */
+    int mode;                /* of the section the locks are held in */
 } select_state;
 
 /* Selects are small: an insertion sort beats qsort's call overhead. */
@@ -46,17 +48,27 @@ static void sort_by_address(goc_chan **a, size_t n)
     }
 }
 
-/* Lock the select's channels in address order; `count` as chan_lock. */
+/* Begin a section (solo.h) and lock the select's channels in address
+ * order; `count` as chan_lock. */
 static void lock_all(select_state *st, int64_t count)
 {
+    st->mode = goc__shared_begin();
     for (size_t i = 0; i < st->nlocks; i++)
-        chan_lock(st->locks[i], count);
+        chan_lock(st->locks[i], count, st->mode);
+}
+
+/* Unlock them, the channel of the case performed in pass 1 uncounting
+ * `done_uncount`, the others `count`, and end the section. */
+static void unlock_all_but(select_state *st, int64_t count, int64_t done_uncount)
+{
+    for (size_t i = st->nlocks; i-- > 0;)
+        chan_unlock(st->locks[i], st->locks[i] == st->done_ch ? done_uncount : count, st->mode);
+    goc__shared_end(st->mode);
 }
 
 static void unlock_all(select_state *st, int64_t count)
 {
-    for (size_t i = st->nlocks; i-- > 0;)
-        chan_unlock(st->locks[i], count);
+    unlock_all_but(st, count, count);
 }
 
 static int validate(goc_case *cases, size_t n)
@@ -102,8 +114,9 @@ static int poll_cases(select_state *st, goc_co **partner, int64_t *uncount)
         if (!c->ch)
             continue;
         int closed;
-        int done = c->op == GOC_SEND ? try_send_locked(c->ch, c->elem, partner, &closed, uncount)
-                                     : try_recv_locked(c->ch, c->elem, partner, &closed, uncount);
+        int done = c->op == GOC_SEND
+                       ? try_send_locked(c->ch, c->elem, partner, &closed, uncount, st->mode)
+                       : try_recv_locked(c->ch, c->elem, partner, &closed, uncount, st->mode);
         if (done) {
             st->done_ch = c->ch;
             c->status = closed ? GOC_ECLOSED : 0;
@@ -138,7 +151,10 @@ static void enqueue_all(select_state *st, goc_co *self)
 /* Pass 2 and 3: park on every case, then take ourselves off the others. */
 static int park_on_all(select_state *st, goc_co *self, int64_t timeout_ns)
 {
-    if (goc__park_begin_on(self, "select", GOC_WAIT_SELECT, st->cases, (int64_t)st->n) != 0) {
+    int err = st->mode == GOC_SHARED_SOLO
+                  ? goc__park_begin_solo(self, "select", GOC_WAIT_SELECT, st->cases, (int64_t)st->n)
+                  : goc__park_begin_on(self, "select", GOC_WAIT_SELECT, st->cases, (int64_t)st->n);
+    if (err != 0) {
         unlock_all(st, 0);
         return GOC_ECANCELED;
     }
@@ -171,8 +187,7 @@ static int select_run(select_state *st, int64_t timeout_ns)
     int64_t uncount = 0;
     int chosen = poll_cases(st, &partner, &uncount);
     if (chosen >= 0) {
-        for (size_t i = st->nlocks; i-- > 0;)
-            chan_unlock(st->locks[i], st->locks[i] == st->done_ch ? uncount : 0);
+        unlock_all_but(st, 0, uncount);
         if (partner)
             goc__ready(partner, 1);
         return chosen;

@@ -18,7 +18,7 @@ set(layers
   "sched/ctx_x86_64.S sched/ctx_aarch64.S sched/current.c"
   "sched/ctx_native.c sched/ctx_ucontext.c sched/spin.c sched/check.c sched/error.c sched/topo.c sched/chaos.c sched/guard.c"
   # memory and diagnostics sinks
-  "sched/names.c"
+  "sched/names.c sched/solo.c"
   "sched/trace.c"
   "sched/stack.c sched/overflow.c sched/copool.c"
   # queues: timer heaps, run queues and wake-ups, the waker's side of parking

@@ -3,7 +3,7 @@
  *
  * Owns: dump_lock (one dump at a time, process-wide), the SIGQUIT request
  * flag and the disposition it replaced (installed and restored by goc_run's
- * thread), and the membarrier mode (under dump_lock).
+ * thread). The barrier it pins with is solo.c's.
  *
  * What a dump reads, and why it is safe while workers run:
  *   - the list of live coroutines: a snapshot taken under the pool lock
@@ -41,13 +41,11 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <linux/membarrier.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "runtime.h"
@@ -116,27 +114,6 @@ static int write_all(int fd, const char *p, size_t len)
 }
 
 /* ----------------------------------------------------------- pinning */
-
-enum { MB_UNKNOWN = 0, MB_PRIVATE, MB_GLOBAL, MB_NONE };
-static int mb_mode; /* dump_lock */
-
-/* A full barrier on every running thread of the process; 0 or -1. */
-static int barrier_everywhere(void)
-{
-    if (mb_mode == MB_UNKNOWN) {
-        if (syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0)
-            mb_mode = MB_PRIVATE;
-        else if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0)
-            mb_mode = MB_GLOBAL;
-        else
-            mb_mode = MB_NONE;
-    }
-    if (mb_mode == MB_PRIVATE)
-        return syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0 ? 0 : -1;
-    if (mb_mode == MB_GLOBAL)
-        return syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0 ? 0 : -1;
-    return -1;
-}
 
 /* 1: co is off every CPU and stays so until unpin; 0: it runs (or is
  * being resumed) somewhere. */
@@ -427,7 +404,7 @@ static int dump_to(goc_runtime *rt, int fd)
     dump_buf b = { 0 };
     pthread_mutex_lock(&dump_lock);
     atomic_store(&rt->dumping, 1);
-    int can_pin = DUMP_CAN_UNWIND && barrier_everywhere() == 0;
+    int can_pin = DUMP_CAN_UNWIND && goc__barrier_everywhere() == 0;
     goc_co **all = goc__co_snapshot(rt, &n);
     int64_t now = goc_now();
     out(&b, "goc: coroutine dump: %zu coroutines, %d workers, goc_now %lld\n", n, rt->nworkers,

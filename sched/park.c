@@ -27,7 +27,7 @@
  * by the lock of the object it belongs to, which every caller holds.
  * tests/model/park.pml model-checks park, claim and cancel.
  */
-#include "runtime.h"
+#include "chaos.h"
 
 /* ---------------------------------------------------------------- park */
 
@@ -69,10 +69,20 @@ int goc__park_begin_on(goc_co *co, const char *what, int kind, const void *obj, 
     return 0;
 }
 
+int goc__park_begin_solo(goc_co *co, const char *what, int kind, const void *obj, int64_t arg)
+{
+    uint32_t cur = atomic_load_explicit(&co->wstate, memory_order_relaxed);
+    note_wait(co, what, kind, obj, arg);
+    if (cur & GOC_WS_CANCEL)
+        return GOC_ECANCELED;
+    atomic_store_explicit(&co->wstate, GOC_WS_WAITING, memory_order_relaxed);
+    return 0;
+}
+
 int goc__park(goc_co *co)
 {
-    goc__chaos_pause(); /* WAITING and still on this stack: a waker must wait for us */
     goc_worker *w = goc__worker();
+    goc__chaos_point(w); /* WAITING and still on this stack: a waker must wait for us */
     goc__count(&w->stats.parks, 1);
     goc__switch_away(w, co, GOC_REQ_PARK);
     /* acquire: pairs with the claimer's CAS, so what it wrote for us

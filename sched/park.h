@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "co.h"
+#include "solo.h"
 
 typedef struct goc_worker goc_worker;   /* opaque above sched/ */
 typedef struct goc_runtime goc_runtime;
@@ -59,9 +60,47 @@ typedef struct goc_waiter {
 
 typedef struct goc_waitq { goc_waiter *head, *tail; } goc_waitq;
 
-void goc__waitq_push(goc_waitq *q, goc_waiter *w);
-void goc__waitq_remove(goc_waitq *q, goc_waiter *w);
-goc_waiter *goc__waitq_pop(goc_waitq *q);
+/* Queue w at the tail (a waiter is on one queue at most, once). Inline,
+ * as the pop and the remove: a channel hand-off runs one of each. */
+static inline void goc__waitq_push(goc_waitq *q, goc_waiter *w)
+{
+    goc__assert(!w->queued);
+    w->next = NULL;
+    w->prev = q->tail;
+    if (q->tail)
+        q->tail->next = w;
+    else
+        q->head = w;
+    q->tail = w;
+    w->queued = 1;
+}
+
+/* Take w off q; a no-op if it is not queued (a waker took it off). */
+static inline void goc__waitq_remove(goc_waitq *q, goc_waiter *w)
+{
+    if (!w->queued)
+        return;
+    goc__assert(w->prev ? w->prev->next == w : q->head == w);
+    goc__assert(w->next ? w->next->prev == w : q->tail == w);
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        q->head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        q->tail = w->prev;
+    w->prev = w->next = NULL;
+    w->queued = 0;
+}
+
+static inline goc_waiter *goc__waitq_pop(goc_waitq *q)
+{
+    goc_waiter *w = q->head;
+    if (w)
+        goc__waitq_remove(q, w);
+    return w;
+}
 /* Pop waiters until one whose coroutine we can claim (goc__claim with
  * GOC_WS_WOKEN); NULL if none. Waiters whose claim fails (already woken by
  * a cancel, a timeout or another select case) are dropped from q. */
@@ -165,6 +204,38 @@ void goc__park_abort(goc_co *co);
 int  goc__wake(goc_co *co, int reason); /* 1 if this call woke it */
 int  goc__claim(goc_co *co, int reason);/* the CAS of goc__wake, without making it runnable:
                                            the winner must goc__ready it (after unlocking) */
+
+/* ------------------------------------------- one worker, no atomics */
+
+/* Around a write of a channel or of a coroutine's wstate: the mode
+ * (solo.h) the code between uses, passed to goc__shared_end. */
+static inline int goc__shared_begin(void)
+{
+    return goc__shared_begin_on(goc__worker());
+}
+/* goc__park_begin_on and goc__claim inside a GOC_SHARED_SOLO section:
+ * nothing else writes wstate then, so a load and a store, no CAS. */
+int  goc__park_begin_solo(goc_co *co, const char *what, int kind, const void *obj, int64_t arg);
+static inline int goc__claim_solo(goc_co *co, int reason)
+{
+    if (atomic_load_explicit(&co->wstate, memory_order_relaxed) != GOC_WS_WAITING)
+        return 0;
+    atomic_store_explicit(&co->wstate, (uint32_t)reason, memory_order_relaxed);
+    return 1;
+}
+/* goc__waitq_claim in a section of mode `mode`. */
+static inline goc_waiter *goc__waitq_claim_in(goc_waitq *q, int mode)
+{
+    if (!q->head)
+        return NULL; /* no call for the common case, inside a critical section */
+    if (mode != GOC_SHARED_SOLO)
+        return goc__waitq_claim(q);
+    goc_waiter *w;
+    while ((w = goc__waitq_pop(q)))
+        if (goc__claim_solo(w->co, GOC_WS_WOKEN))
+            return w;
+    return NULL;
+}
 void goc__ready(goc_co *co, int next);  /* make runnable (next: the next slot) */
 int  goc__ws_to_err(int reason);        /* GOC_WS_* -> 0 / GOC_E* */
 /* A wait only its one waker ends (goc_cancel just marks it cancelled):

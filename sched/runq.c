@@ -361,7 +361,8 @@ int goc__share_backlog(goc_worker *w)
     return n >= GOC_SHARE_BACKLOG ? goc__wake_idle(w->rt) : 0;
 }
 
-void goc__enqueue_local(goc_worker *w, goc_co *co, int next)
+/* goc__enqueue_local, inlined into goc__ready: a channel hand-off's path. */
+static inline void enqueue_local(goc_worker *w, goc_co *co, int next)
 {
     if (goc__tracing())
         goc__trace_ready(co);
@@ -395,6 +396,11 @@ void goc__enqueue_local(goc_worker *w, goc_co *co, int next)
     goc__wake_idle(w->rt);
 }
 
+void goc__enqueue_local(goc_worker *w, goc_co *co, int next)
+{
+    enqueue_local(w, co, next);
+}
+
 int goc__has_backlog(goc_worker *w)
 {
     return !goc__ring_empty(&w->ring);
@@ -423,7 +429,7 @@ void goc__ready(goc_co *co, int next)
 {
     goc_worker *w = goc__worker();
     if (w && w->rt == goc__running_rt)
-        goc__enqueue_local(w, co, next);
+        enqueue_local(w, co, next);
     else
         goc__enqueue_global(goc__running_rt, co);
 }

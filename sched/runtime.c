@@ -342,9 +342,15 @@ int goc_run(const goc_config *cfg, void (*main_fn)(void *), void *arg)
     }
     goc_worker *w0 = &rt->workers[0];
     if (!err) {
+        /* Solo mode (solo.h) from the worker's first section on: the
+         * seq_cst store in goc__solo_start comes before it. */
+        w0->solo = goc__solo_start(rt->nworkers);
         worker_enter(w0);
         goc__worker_loop(w0);
         worker_leave(w0);
+        if (w0->solo)
+            goc__solo_stop();
+        w0->solo = 0;
     }
     for (int i = 1; i < rt->nworkers; i++)
         if (rt->workers[i].started)

@@ -21,7 +21,9 @@
  *   base        current.c (this thread's worker, the running runtime, the
  *               clock), the context switch, spin.c, check.c, chaos.c,
  *               topo.c, guard.c, error.c
- *   diagnostics names.c, then trace.c: sinks the layers above report to
+ *   diagnostics names.c, then trace.c: sinks the layers above report to;
+ *               beside names.c, solo.c (one worker without locked
+ *               instructions: the other threads' side, solo.h)
  *   memory      stack.c, overflow.c, copool.c
  *   queues      timer.c (heaps), runq.c (run queues, wake-ups), wake.c
  *               (the waker's side of parking), coro.c (a coroutine's
@@ -308,12 +310,13 @@ static inline int goc__ring_empty(goc_ring *r)
 struct goc_worker {
     /* owner-only, hot */
     goc_co *cur;                  /* coroutine running now, or NULL: first (goc__self) */
-    goc_runtime *rt;
+    int solo;                     /* the only worker, in solo mode (solo.h): second */
     int index;
-    int req;                      /* GOC_REQ_* set by the running coroutine */
+    goc_runtime *rt;
     goc_co *prev;                 /* left by a direct switch; released by the next */
     goc_co *handoff;              /* picked by a coroutine, for the scheduler to run */
     goc_ctx sched_ctx;            /* the scheduler loop, on the thread's stack */
+    int req;                      /* GOC_REQ_* set by the running coroutine */
     uint32_t tick;
     uint32_t next_streak;
     uint32_t rng;
@@ -367,6 +370,8 @@ struct goc_worker {
 };
 _Static_assert(offsetof(struct goc_worker, cur) == 0,
                "goc__self (park.h) reads a worker's first member");
+_Static_assert(offsetof(struct goc_worker, solo) == offsetof(goc_worker_head, solo),
+               "goc__shared_begin (solo.h) reads a worker's second member");
 
 
 struct goc_runtime {

@@ -1,7 +1,8 @@
 /*
  * wake.c - the waker's side of the park protocol (park.h): claiming a
- * parked coroutine, waking it, ending a held wait, cancelling, and the
- * wait lists wakers find waiters on.
+ * parked coroutine, waking it, ending a held wait, cancelling, and
+ * claiming the first claimable waiter of a wait list (the lists
+ * themselves are inline, park.h).
  *
  * Owns no memory. A waker changes a coroutine's wstate only by CAS from
  * plain WAITING (goc__claim), so of a value, a close, a timeout and a
@@ -12,15 +13,31 @@
  * it found it on. A waiter is on one wait list at most, once.
  *
  * Locking: none of its own; a goc_waitq is guarded by the lock of the
- * object it belongs to, which every caller holds. park.c is the other
+ * object it belongs to, which every caller holds. In solo mode a channel's
+ * waiters are claimed with plain stores instead (goc__claim_solo, park.h),
+ * so a plain thread cancels announced (solo.h). park.c is the other
  * side; tests/model/park.pml model-checks the two together.
  */
 #include "runtime.h"
+
+#ifdef GOC_ASSERTS
+/* Solo mode's rule (solo.h), where it can be checked: a thread other than
+ * the solo worker claims a coroutine parked on channels only announced. */
+static int claim_allowed_here(const goc_co *co)
+{
+    if (!atomic_load_explicit(&goc__solo.on, memory_order_relaxed) || goc__worker() ||
+        goc__plain_inside())
+        return 1;
+    int kind = atomic_load_explicit(&co->cold->wait.kind, memory_order_relaxed);
+    return kind != GOC_WAIT_CHAN && kind != GOC_WAIT_SELECT;
+}
+#endif
 
 int goc__claim(goc_co *co, int reason)
 {
     goc__assert(reason != GOC_WS_WAITING && reason != GOC_WS_RUNNING);
     goc__assert(atomic_load_explicit(&co->life, memory_order_relaxed) == GOC_LIFE_ALIVE);
+    goc__assert(claim_allowed_here(co));
     uint32_t expect = GOC_WS_WAITING;
     return atomic_compare_exchange_strong(&co->wstate, &expect, (uint32_t)reason);
 }
@@ -52,16 +69,32 @@ int goc__ws_to_err(int reason)
     }
 }
 
+/* Set CANCEL; 1 if co was WAITING and this call must finish the wake-up. */
+static int mark_cancelled(goc_co *co)
+{
+    uint32_t old = atomic_fetch_or(&co->wstate, GOC_WS_CANCEL);
+    if ((old & GOC_WS_STATE_MASK) != GOC_WS_WAITING || (old & GOC_WS_CANCEL))
+        return 0;
+    /* Wakers CAS from plain WAITING, so only we can finish this one. */
+    uint32_t expect = GOC_WS_WAITING | GOC_WS_CANCEL;
+    return atomic_compare_exchange_strong(&co->wstate, &expect,
+                                          GOC_WS_CANCELED | GOC_WS_CANCEL);
+}
+
 void goc__cancel_co(goc_co *co)
 {
     if (atomic_load(&co->life) != GOC_LIFE_ALIVE)
         return;
-    uint32_t old = atomic_fetch_or(&co->wstate, GOC_WS_CANCEL);
-    if ((old & GOC_WS_STATE_MASK) != GOC_WS_WAITING || (old & GOC_WS_CANCEL))
-        return;
-    /* Wakers CAS from plain WAITING, so only we can finish this one. */
-    uint32_t expect = GOC_WS_WAITING | GOC_WS_CANCEL;
-    if (atomic_compare_exchange_strong(&co->wstate, &expect, GOC_WS_CANCELED | GOC_WS_CANCEL))
+    /* From a plain thread: the solo worker may be claiming co with plain
+     * stores (solo.h); the one on its own thread or a runtime with
+     * several workers needs nothing here. */
+    int plain = !goc__worker();
+    if (plain)
+        goc__plain_enter();
+    int wake = mark_cancelled(co);
+    if (plain)
+        goc__plain_exit();
+    if (wake)
         goc__ready(co, 0);
 }
 
@@ -71,45 +104,6 @@ void goc__cancel_all(goc_runtime *rt)
 }
 
 /* ----------------------------------------------------------- wait lists */
-
-void goc__waitq_push(goc_waitq *q, goc_waiter *w)
-{
-    goc__assert(!w->queued); /* a waiter is on one queue at most, once */
-    w->next = NULL;
-    w->prev = q->tail;
-    if (q->tail)
-        q->tail->next = w;
-    else
-        q->head = w;
-    q->tail = w;
-    w->queued = 1;
-}
-
-void goc__waitq_remove(goc_waitq *q, goc_waiter *w)
-{
-    if (!w->queued)
-        return;
-    goc__assert(w->prev ? w->prev->next == w : q->head == w);
-    goc__assert(w->next ? w->next->prev == w : q->tail == w);
-    if (w->prev)
-        w->prev->next = w->next;
-    else
-        q->head = w->next;
-    if (w->next)
-        w->next->prev = w->prev;
-    else
-        q->tail = w->prev;
-    w->prev = w->next = NULL;
-    w->queued = 0;
-}
-
-goc_waiter *goc__waitq_pop(goc_waitq *q)
-{
-    goc_waiter *w = q->head;
-    if (w)
-        goc__waitq_remove(q, w);
-    return w;
-}
 
 goc_waiter *goc__waitq_claim(goc_waitq *q)
 {

@@ -1759,6 +1759,168 @@ static void test_plain_threads_race_workers(void **state)
     pt_run(8);
 }
 
+/* ------------------------- plain threads inside a busy one-worker run */
+
+/* The sharper guard of solo mode (sched/solo.h): the worker never parks in
+ * its hot loop, so its channel sections run back to back, while a plain
+ * thread (one, so the two share the machine's two cores) trysends and
+ * tryrecvs on the same buffered channel without pausing, and another
+ * cancels coroutines the worker is handing values to. A plain thread that
+ * wrote while the worker used plain stores would lose or double an id
+ * (buffer indices, length) or let a cancel and a hand-off both win.
+ * Exact accounting, as above. */
+#define BW_PARKERS 64            /* coroutines that park once on the unbuffered channel */
+
+typedef struct bw_state {
+    goc_chan *buf, *unb;
+    long per;                        /* ids the plain thread and the churner each send */
+    long total;                      /* 2 * per, then BW_PARKERS to hand over */
+    _Atomic int *seen;
+    _Atomic int plain_done;
+    _Atomic int cancels_done;
+    int handed;                      /* ids trysent into unb successfully (the churner's) */
+    _Atomic int parked_got;          /* parkers that received one */
+    _Atomic int parked_cancelled;
+    _Atomic int bad;
+    goc_task *parkers[BW_PARKERS];
+} bw_state;
+
+static void bw_count(bw_state *s, int id)
+{
+    if (id < 0 || id >= s->total)
+        atomic_fetch_add(&s->bad, 1);
+    else
+        atomic_fetch_add(&s->seen[id], 1);
+}
+
+/* Sends ids [0, per) into buf, taking one out whenever it is full. */
+static void *bw_plain_thread(void *arg)
+{
+    bw_state *s = arg;
+    int v;
+    for (int id = 0; id < s->per; id++) {
+        int rc;
+        while ((rc = goc_chan_trysend(s->buf, &id)) == GOC_EAGAIN)
+            if (goc_chan_tryrecv(s->buf, &v) == 0)
+                bw_count(s, v);
+        if (rc != 0)
+            atomic_fetch_add(&s->bad, 1);
+        if (goc_chan_len(s->buf) > 4)
+            atomic_fetch_add(&s->bad, 1);
+    }
+    atomic_store(&s->plain_done, 1);
+    return NULL;
+}
+
+static void *bw_cancel_thread(void *arg)
+{
+    bw_state *s = arg;
+    for (int i = 0; i < BW_PARKERS; i++) {
+        usleep(200 + (unsigned)(i % 7) * 100);
+        goc_cancel(s->parkers[(i * 37) % BW_PARKERS]); /* a permutation: 37 is prime to 64 */
+    }
+    atomic_store(&s->cancels_done, 1);
+    return NULL;
+}
+
+static void *bw_parker(void *arg)
+{
+    bw_state *s = arg;
+    int id = -1;
+    int rc = goc_chan_recv(s->unb, &id);
+    if (rc == 0) {
+        bw_count(s, id);
+        atomic_fetch_add(&s->parked_got, 1);
+    } else if (rc == GOC_ECANCELED) {
+        atomic_fetch_add(&s->parked_cancelled, 1);
+    } else {
+        atomic_fetch_add(&s->bad, 1);
+    }
+    return NULL;
+}
+
+/* One step of the churner: the next parker id into unb if one waits. */
+static void bw_hand_over(bw_state *s)
+{
+    int id = (int)(2 * s->per) + s->handed;
+    if (id < s->total && goc_chan_trysend(s->unb, &id) == 0)
+        s->handed++;
+}
+
+/* On the worker, never parking: ids [per, 2 per) into buf, taking one out
+ * whenever it is full, and the parkers' ids into unb; then what is left. */
+static void bw_churn(bw_state *s)
+{
+    int v;
+    for (int id = (int)s->per; id < 2 * s->per; id++) {
+        while (goc_chan_trysend(s->buf, &id) == GOC_EAGAIN)
+            if (goc_chan_tryrecv(s->buf, &v) == 0)
+                bw_count(s, v);
+        bw_hand_over(s);
+        if (id % 64 == 0)
+            goc_yield();
+    }
+    while (!atomic_load(&s->plain_done) || !atomic_load(&s->cancels_done)) {
+        if (goc_chan_tryrecv(s->buf, &v) == 0)
+            bw_count(s, v);
+        bw_hand_over(s);
+        goc_yield();
+    }
+    while (goc_chan_tryrecv(s->buf, &v) == 0)
+        bw_count(s, v);
+}
+
+static void bw_main(void *arg)
+{
+    bw_state *s = arg;
+    for (int i = 0; i < BW_PARKERS; i++) {
+        s->parkers[i] = goc_spawn(bw_parker, s);
+        TU_CHECK(s->parkers[i] != NULL);
+    }
+    goc_yield(); /* let them park */
+    pthread_t plain, canceller;
+    TU_CHECK_INT_EQ(pthread_create(&plain, NULL, bw_plain_thread, s), 0);
+    TU_CHECK_INT_EQ(pthread_create(&canceller, NULL, bw_cancel_thread, s), 0);
+    bw_churn(s);
+    pthread_join(plain, NULL);
+    pthread_join(canceller, NULL);
+    for (int i = 0; i < BW_PARKERS; i++)
+        if (s->parkers[i])
+            (void)goc_join(s->parkers[i], NULL);
+}
+
+static void test_plain_threads_busy_worker(void **state)
+{
+    (void)state;
+    bw_state s;
+    memset(&s, 0, sizeof s);
+    s.per = TU_SCALE(100000L);
+    s.total = 2 * s.per + BW_PARKERS;
+    s.seen = calloc((size_t)s.total, sizeof *s.seen);
+    assert_non_null(s.seen);
+    s.buf = goc_chan_make(sizeof(int), 4);
+    s.unb = goc_chan_make(sizeof(int), 0);
+    assert_non_null(s.buf);
+    assert_non_null(s.unb);
+    TU_RUN(NULL, bw_main, &s);
+    assert_int_equal(atomic_load(&s.bad), 0);
+    long sent = 2 * s.per;
+    for (long id = 0; id < sent; id++)
+        if (atomic_load(&s.seen[id]) != 1)
+            fail_msg("buffered: id %ld received %d times", id, atomic_load(&s.seen[id]));
+    /* The unbuffered hand-offs: each id trysent successfully reached
+     * exactly one parker, a cancelled parker got none. */
+    for (long id = sent; id < s.total; id++)
+        if (atomic_load(&s.seen[id]) != (id < sent + s.handed))
+            fail_msg("unbuffered: id %ld received %d times (%d handed over)", id,
+                     atomic_load(&s.seen[id]), s.handed);
+    assert_int_equal(atomic_load(&s.parked_got), s.handed);
+    assert_int_equal(atomic_load(&s.parked_got) + atomic_load(&s.parked_cancelled), BW_PARKERS);
+    assert_int_equal(goc_chan_free(s.buf), 0);
+    assert_int_equal(goc_chan_free(s.unb), 0);
+    free(s.seen);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1779,6 +1941,7 @@ int main(void)
         cmocka_unit_test(test_cancel_race_accounting),
         cmocka_unit_test(test_timeout_race_accounting),
         cmocka_unit_test(test_plain_threads_race_workers),
+        cmocka_unit_test(test_plain_threads_busy_worker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,116 @@
+/*
+ * solo.c - the other threads' side of solo mode (solo.h says what it is
+ * and why it is safe), and the process's asymmetric barrier.
+ *
+ * Owns goc__solo (the solo worker's section depth, the count of other
+ * threads inside shared state, and whether a solo worker runs), each
+ * thread's announcement depth, and the membarrier mode.
+ *
+ * Invariants: while goc__solo.on, a thread other than the solo worker
+ * writes a channel or a coroutine's wstate only between goc__plain_enter
+ * and goc__plain_exit; the solo worker uses plain stores only in a section
+ * that began with `inside` == 0. on goes 0 -> 1 before the solo worker
+ * starts and 1 -> 0 after it stopped (runtime.c), each with a seq_cst
+ * store, so a thread that announced itself before on was set is seen by
+ * the worker's first section.
+ *
+ * Locking: none; atomics as described in solo.h.
+ */
+#include <linux/membarrier.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "solo.h"
+
+goc_solo_state goc__solo;
+
+static _Thread_local int plain_depth __attribute__((tls_model("initial-exec")));
+
+/* ------------------------------------------------------ the barrier */
+
+enum { MB_UNKNOWN = 0, MB_PRIVATE, MB_GLOBAL, MB_NONE };
+static _Atomic int mb_mode; /* found once; racing finders find the same */
+
+static int find_mb_mode(void)
+{
+    if (syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0)
+        return MB_PRIVATE;
+    if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0)
+        return MB_GLOBAL;
+    return MB_NONE;
+}
+
+static int barrier_mode(void)
+{
+    int mode = atomic_load_explicit(&mb_mode, memory_order_relaxed);
+    if (mode == MB_UNKNOWN) {
+        mode = find_mb_mode();
+        atomic_store_explicit(&mb_mode, mode, memory_order_relaxed);
+    }
+    return mode;
+}
+
+int goc__barrier_everywhere(void)
+{
+    int mode = barrier_mode();
+    if (mode == MB_PRIVATE)
+        return syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0 ? 0 : -1;
+    if (mode == MB_GLOBAL)
+        return syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0 ? 0 : -1;
+    return -1;
+}
+
+/* ------------------------------------------------- the other threads */
+
+void goc__plain_enter(void)
+{
+    if (plain_depth++ > 0)
+        return;
+    atomic_fetch_add(&goc__solo.inside, 1); /* seq_cst: before reading on */
+    if (!atomic_load(&goc__solo.on))
+        return;
+    /* The worker may be in a section that read inside == 0: make its
+     * depth store visible, then wait for the section to end. Sections
+     * that begin after the barrier see inside > 0 and take the locks. */
+    if (goc__barrier_everywhere() != 0) { /* it worked when the runtime started */
+        fprintf(stderr, "goc: membarrier(2) failed while a solo worker runs\n");
+        abort();
+    }
+    unsigned spins = 0;
+    while (atomic_load_explicit(&goc__solo.depth, memory_order_acquire) != 0)
+        goc__spin_wait(&spins);
+}
+
+void goc__plain_exit(void)
+{
+    if (--plain_depth > 0)
+        return;
+    /* release: the solo worker's next section, which reads inside == 0
+     * with acquire, sees what we wrote */
+    atomic_fetch_sub_explicit(&goc__solo.inside, 1, memory_order_release);
+}
+
+int goc__plain_inside(void)
+{
+    return plain_depth > 0;
+}
+
+/* ------------------------------------------------- start and stop */
+
+int goc__solo_start(int nworkers)
+{
+    /* Only the expedited barrier (an IPI to this process's CPUs, a few
+     * microseconds): the global one waits for a grace period. */
+    if (nworkers != 1 || barrier_mode() != MB_PRIVATE)
+        return 0;
+    atomic_store(&goc__solo.depth, 0);
+    atomic_store(&goc__solo.on, 1);
+    return 1;
+}
+
+void goc__solo_stop(void)
+{
+    atomic_store(&goc__solo.on, 0);
+}
