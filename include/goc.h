@@ -212,7 +212,8 @@ GOC_API int goc_chan_recv(goc_chan *ch, void *elem);
  * (these, goc_chan_close, goc_chan_len, a non-blocking goc_select,
  * goc_cancel) announces itself first, so that the worker takes the locks
  * while it is inside: that costs the caller a membarrier(2), microseconds
- * instead of nanoseconds. */
+ * instead of nanoseconds, unless another such call ended within the last
+ * few milliseconds. */
 GOC_API int goc_chan_trysend(goc_chan *ch, const void *elem);
 GOC_API int goc_chan_tryrecv(goc_chan *ch, void *elem);
 

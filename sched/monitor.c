@@ -26,6 +26,10 @@
  * publishes its clock reading (rt->coarse_now), which parks stamp their
  * wait with, so a park costs no clock read.
  *
+ * And it drops the announcement a plain thread kept for the next one in
+ * solo mode once it is a millisecond old (solo.c), so a one-worker run
+ * goes back to plain stores after its plain threads went quiet.
+ *
  * And it is the quiet thread that gives stack memory back: about once a
  * second it runs the stack scavenger (stack.c), which releases the pages
  * of free stacks beyond the warm bound that no worker reached since the
@@ -139,6 +143,7 @@ static void *monitor_main(void *arg)
         int64_t now = goc_now();
         atomic_store_explicit(&rt->coarse_now, now, memory_order_relaxed);
         goc__dump_poll(rt);
+        goc__solo_expire(now);
         for (int i = 0; i < rt->nworkers; i++)
             check_worker(rt, &rt->workers[i], &st[i], now, prev);
         check_netpoll(rt, &harvests);

@@ -48,8 +48,12 @@
  *
  * The cost is on the rare side: a plain thread's entry is an atomic add,
  * a membarrier (microseconds) while a solo worker runs, and a spin; the
- * worker's is a thread-local load, two plain stores and a load. Without
- * membarrier (old kernel, seccomp) there is no solo mode.
+ * worker's is a thread-local load, two plain stores and a load. A plain
+ * thread leaving keeps its count for the next plain call to take over
+ * (no membarrier then: the worker has taken the locks since the count was
+ * made); the monitor drops it at its first sample (every 20 ms) once it
+ * is a millisecond old, and the worker goes back to plain stores.
+ * Without membarrier (old kernel, seccomp) there is no solo mode.
  */
 #ifndef GOC_SOLO_H
 #define GOC_SOLO_H
@@ -91,6 +95,12 @@ int  goc__plain_inside(void);       /* this thread has announced itself */
  * worker, if membarrier works. 1 if on. */
 int  goc__solo_start(int nworkers);
 void goc__solo_stop(void);
+/* The monitor, each sample: drop an announcement a plain thread kept for
+ * the next one (solo.c) once it is old. */
+void goc__solo_expire(int64_t now);
+/* How long a kept announcement lasts; 0 keeps none, so that every plain
+ * call announces itself afresh (white-box tests of the gate). */
+extern _Atomic int64_t goc__solo_linger_ns;
 
 /* A full barrier on every running thread of the process (membarrier);
  * 0, or -1 where there is none. Also the dump's (dump.c). */

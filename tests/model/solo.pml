@@ -29,6 +29,10 @@
  *   lock               chan/chan.h chan_lock's CAS (GOC_SHARED_LOCKED and
  *                      GOC_SHARED_PLAIN)
  *
+ * The plain thread may also leave its announcement counted for its next
+ * call (linger, sched/solo.c), which takes it over without a membarrier,
+ * and a monitor drops a kept one at any moment.
+ *
  * Mutants (spin -DMUTANT_...), each of which must make spin report an
  * error (tests/model/run.sh checks that they do):
  *   MUTANT_NO_MEMBARRIER the plain thread does not run membarrier: the
@@ -37,6 +41,9 @@
  *   MUTANT_NO_WAIT       the plain thread does not wait for depth == 0
  *   MUTANT_NO_CHECK      the worker ignores inside (the unsafe
  *                        one-worker fast path)
+ *   MUTANT_STALE_TAKEOVER the take-over reads linger and clears it in
+ *                        two steps: the monitor can drop the count in
+ *                        between, and the plain thread goes on uncounted
  */
 
 #ifndef ROUNDS
@@ -50,6 +57,7 @@
 
 byte mem[3];                /* depth, counter, lock */
 byte inside;                /* plain threads announced */
+bit linger;                 /* an announcement kept for the next plain call */
 byte bvar[NBUF], bval[NBUF];/* the worker's store buffer, oldest first */
 byte nbuf;
 bit wcs, pcs;               /* ghosts: in a critical section */
@@ -136,15 +144,28 @@ active proctype Worker()
 active proctype Plain()
 {
     byte r = 0, tmp, k;
+    bit took;
     do
     :: r < ROUNDS ->
-        atomic { inside++ };        /* fetch_add, seq_cst */
+        /* take over a kept announcement (CAS linger 1 -> 0), or announce */
+#ifdef MUTANT_STALE_TAKEOVER
+        took = linger;              /* a load, then a store: not one CAS */
+        if :: took -> linger = 0 :: else -> skip fi;
+#else
+        atomic { took = linger; linger = 0 };
+#endif
+        if
+        :: took -> skip
+        :: else ->
+            atomic { inside++ };    /* fetch_add, seq_cst */
 #ifndef MUTANT_NO_MEMBARRIER
-        atomic { drain_all(k) };    /* membarrier: the worker runs a full barrier */
+            atomic { drain_all(k) };/* membarrier: the worker runs a full barrier */
 #endif
 #ifndef MUTANT_NO_WAIT
-        mem[DEPTH] == 0;
+            mem[DEPTH] == 0;
 #endif
+            skip
+        fi;
         atomic { mem[LOCK] == 0 -> mem[LOCK] = 1 };
         pcs = 1;
         assert(!wcs);
@@ -152,14 +173,29 @@ active proctype Plain()
         mem[CNT] = tmp + 1;
         pcs = 0;
         mem[LOCK] = 0;
-        atomic { inside-- };
+        /* leave: keep the announcement (CAS linger 0 -> 1) or drop it */
+        if
+        :: atomic { linger == 0 -> linger = 1 }
+        :: atomic { inside-- }
+        fi;
         r++
     :: else -> break
     od;
     pdone = 1
 }
 
+/* The monitor: drops a kept announcement at any moment (CAS linger
+ * 1 -> 0, then inside--). */
+active proctype Monitor()
+{
+end:
+    do
+    :: atomic { linger == 1 -> linger = 0; inside-- }
+    od
+}
+
 active proctype Observer()
 {
     atomic { wdone && pdone && nbuf == 0 -> assert(mem[CNT] == 2 * ROUNDS) }
+    /* (a kept announcement may still be counted: the monitor drops it) */
 }
