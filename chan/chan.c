@@ -151,9 +151,7 @@ static inline __attribute__((always_inline)) int chan_park(goc_chan *ch, int op,
                                                            goc_co *self, int mode)
 {
     const char *what = op == GOC_SEND ? "channel send" : "channel receive";
-    int err = mode == GOC_SHARED_SOLO
-                  ? goc__park_begin_solo(self, what, GOC_WAIT_CHAN, ch, op)
-                  : goc__park_begin_on(self, what, GOC_WAIT_CHAN, ch, op);
+    int err = goc__park_begin_in(self, what, GOC_WAIT_CHAN, ch, op, mode);
     if (err) {
         chan_unlock(ch, 0, mode);
         goc__shared_end(mode);

@@ -151,10 +151,8 @@ static void enqueue_all(select_state *st, goc_co *self)
 /* Pass 2 and 3: park on every case, then take ourselves off the others. */
 static int park_on_all(select_state *st, goc_co *self, int64_t timeout_ns)
 {
-    int err = st->mode == GOC_SHARED_SOLO
-                  ? goc__park_begin_solo(self, "select", GOC_WAIT_SELECT, st->cases, (int64_t)st->n)
-                  : goc__park_begin_on(self, "select", GOC_WAIT_SELECT, st->cases, (int64_t)st->n);
-    if (err != 0) {
+    if (goc__park_begin_in(self, "select", GOC_WAIT_SELECT, st->cases, (int64_t)st->n,
+                           st->mode) != 0) {
         unlock_all(st, 0);
         return GOC_ECANCELED;
     }

@@ -42,11 +42,6 @@ void goc__chaos_stall(goc_worker *w)
             goc__cpu_relax();
 }
 
-void goc__chaos_pause(void)
-{
-    goc__chaos_point(goc__worker());
-}
-
 /* GOC_CHAOS from the environment: a non-zero integer, or 0 (off). Nothing
  * is printed (tests check that stderr stays quiet); the chaos tests carry
  * their seed in their names. */

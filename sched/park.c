@@ -60,22 +60,22 @@ int goc__park_begin(goc_co *co, const char *what)
 
 int goc__park_begin_on(goc_co *co, const char *what, int kind, const void *obj, int64_t arg)
 {
-    uint32_t cur = atomic_load_explicit(&co->wstate, memory_order_relaxed);
-    note_wait(co, what, kind, obj, arg);
-    if (cur & GOC_WS_CANCEL)
-        return GOC_ECANCELED;
-    if (!atomic_compare_exchange_strong(&co->wstate, &cur, GOC_WS_WAITING))
-        return GOC_ECANCELED; /* only a cancel changes it under us */
-    return 0;
+    return goc__park_begin_in(co, what, kind, obj, arg, GOC_SHARED_LOCKED);
 }
 
-int goc__park_begin_solo(goc_co *co, const char *what, int kind, const void *obj, int64_t arg)
+int goc__park_begin_in(goc_co *co, const char *what, int kind, const void *obj, int64_t arg,
+                       int mode)
 {
     uint32_t cur = atomic_load_explicit(&co->wstate, memory_order_relaxed);
     note_wait(co, what, kind, obj, arg);
     if (cur & GOC_WS_CANCEL)
         return GOC_ECANCELED;
-    atomic_store_explicit(&co->wstate, GOC_WS_WAITING, memory_order_relaxed);
+    if (mode == GOC_SHARED_SOLO) { /* nothing else writes wstate now */
+        atomic_store_explicit(&co->wstate, GOC_WS_WAITING, memory_order_relaxed);
+        return 0;
+    }
+    if (!atomic_compare_exchange_strong(&co->wstate, &cur, GOC_WS_WAITING))
+        return GOC_ECANCELED; /* only a cancel changes it under us */
     return 0;
 }
 

@@ -213,9 +213,11 @@ static inline int goc__shared_begin(void)
 {
     return goc__shared_begin_on(goc__worker());
 }
-/* goc__park_begin_on and goc__claim inside a GOC_SHARED_SOLO section:
- * nothing else writes wstate then, so a load and a store, no CAS. */
-int  goc__park_begin_solo(goc_co *co, const char *what, int kind, const void *obj, int64_t arg);
+/* goc__park_begin_on in a section of mode `mode`, and goc__claim inside a
+ * GOC_SHARED_SOLO section: nothing else writes wstate then, so a load and
+ * a store, no CAS. */
+int  goc__park_begin_in(goc_co *co, const char *what, int kind, const void *obj, int64_t arg,
+                        int mode);
 static inline int goc__claim_solo(goc_co *co, int reason)
 {
     if (atomic_load_explicit(&co->wstate, memory_order_relaxed) != GOC_WS_WAITING)
@@ -249,7 +251,6 @@ void goc__hold_abort(goc_co *co);
 void goc__cancel_co(goc_co *co);
 
 uint32_t goc__rand(void);              /* per-worker xorshift */
-void goc__chaos_pause(void);           /* GOC_CHAOS: maybe stall here (chaos.c) */
 
 /* -------------------------------------------- the waits of wait queues */
 

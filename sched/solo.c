@@ -33,9 +33,11 @@ static _Thread_local int plain_depth __attribute__((tls_model("initial-exec")));
  * keeps its count in `inside` (linger = 1) instead of dropping it, so that
  * the next plain call (of any thread) takes it over without a membarrier:
  * the worker has been taking the locks since that count was made. The
- * monitor drops it once it is goc__solo_linger_ns old (goc__solo_expire). A stream
- * of plain-thread calls costs one membarrier, not one each (the soak at
- * one worker, 1.5 million plain-thread operations: 26.6 s without this). */
+ * monitor drops it once it is goc__solo_linger_ns old (goc__solo_expire).
+ * A stream of plain-thread calls costs one membarrier, not one each (the
+ * soak at one worker, 1.5 million plain-thread operations: 26.6 s without
+ * this). A count kept across a runtime's stop only keeps the next solo
+ * worker on the locks until that runtime's monitor drops it. */
 _Atomic int64_t goc__solo_linger_ns = 1000000; /* 0: keep nothing (tests) */
 static _Atomic int linger;
 static _Atomic int64_t linger_since;

@@ -15,7 +15,7 @@
  * goc__shared_end(), which answer one of three modes:
  *   GOC_SHARED_SOLO    the solo worker, no other thread inside: plain
  *                      loads and stores (chan_lock without a CAS,
- *                      goc__claim_solo, goc__park_begin_solo);
+ *                      goc__claim_solo, goc__park_begin_in);
  *   GOC_SHARED_LOCKED  a worker of a runtime with several, or the solo
  *                      worker while another thread is inside: the locks
  *                      and CASes, as always;

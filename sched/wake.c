@@ -86,14 +86,10 @@ void goc__cancel_co(goc_co *co)
     if (atomic_load(&co->life) != GOC_LIFE_ALIVE)
         return;
     /* From a plain thread: the solo worker may be claiming co with plain
-     * stores (solo.h); the one on its own thread or a runtime with
-     * several workers needs nothing here. */
-    int plain = !goc__worker();
-    if (plain)
-        goc__plain_enter();
+     * stores (solo.h), so announce first, as channel code does. */
+    int mode = goc__shared_begin();
     int wake = mark_cancelled(co);
-    if (plain)
-        goc__plain_exit();
+    goc__shared_end(mode);
     if (wake)
         goc__ready(co, 0);
 }
